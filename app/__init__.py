@@ -1,0 +1,3 @@
+"""QwenDesk: a local, private desktop chat app for the Qwen3 model family."""
+
+__version__ = "0.1.0"

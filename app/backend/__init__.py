@@ -1,0 +1,1 @@
+"""Running a model: the engine worker process, chat templates, streaming (no Qt)."""

@@ -1,0 +1,105 @@
+"""Typed engine errors.
+
+Every failure the engine can report is one of these, with a stable ``kind``
+that the CLI prints in its ``{"event": "error"}`` line and the UI maps to an
+action (retry, choose another model, …).
+"""
+
+from __future__ import annotations
+
+import signal as _signal
+from typing import ClassVar
+
+
+class EngineError(Exception):
+    """Base class: a user-facing message and a machine-readable kind."""
+
+    kind: ClassVar[str] = "engine"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_json(self) -> dict[str, object]:
+        return {"event": "error", "kind": self.kind, "message": self.message}
+
+
+class ModelNotFoundError(EngineError):
+    kind = "model_missing"
+
+
+class ModelFileError(EngineError):
+    """The file is not a GGUF llama.cpp should be handed (checked before it is)."""
+
+    kind = "bad_model"
+
+
+class LoadFailedError(EngineError):
+    """llama.cpp itself refused the model (e.g. unsupported tensor type, no memory)."""
+
+    kind = "load_failed"
+
+
+class UnsupportedContextError(EngineError):
+    """The requested context is beyond what the model is meant for."""
+
+    kind = "unsupported_context"
+
+
+class TemplateError(EngineError):
+    kind = "template"
+
+
+class InvalidRequestError(EngineError):
+    kind = "invalid_request"
+
+
+class ContextFullError(EngineError):
+    kind = "context_full"
+
+
+class NoModelError(EngineError):
+    kind = "no_model"
+
+
+class WorkerCrashedError(EngineError):
+    """The worker process died: which signal (or exit code), and in which stage."""
+
+    kind = "worker_crashed"
+
+    def __init__(self, exitcode: int | None, stage: str, model: str | None) -> None:
+        self.exitcode = exitcode
+        self.stage = stage
+        self.model = model
+        self.signal: int | None = -exitcode if exitcode is not None and exitcode < 0 else None
+        super().__init__(self._describe())
+
+    @property
+    def signal_name(self) -> str | None:
+        if self.signal is None:
+            return None
+        try:
+            return _signal.Signals(self.signal).name
+        except ValueError:
+            return f"signal {self.signal}"
+
+    def _describe(self) -> str:
+        what = "The llama.cpp engine process"
+        where = f" during {self.stage}" if self.stage != "idle" else " while idle"
+        about = f" (model {self.model})" if self.model else ""
+        if self.signal is not None:
+            how = f"was killed by {self.signal_name}"
+            if self.signal == _signal.SIGKILL:
+                how += ", most likely by the system for running out of memory"
+            elif self.signal == _signal.SIGSEGV:
+                how += " (a crash inside llama.cpp)"
+        elif self.exitcode is None:
+            how = "stopped answering"
+        else:
+            how = f"exited with code {self.exitcode}"
+        return f"{what} {how}{where}{about}. The app is fine; the next request starts a new engine."
+
+    def to_json(self) -> dict[str, object]:
+        out = super().to_json()
+        out.update(signal=self.signal_name, exitcode=self.exitcode, stage=self.stage)
+        return out

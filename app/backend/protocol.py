@@ -1,0 +1,206 @@
+"""What crosses the process boundary between the engine and its worker.
+
+Commands go parent → worker over a ``multiprocessing`` pipe; events come back
+the same way. Cancel is the one exception: the worker spends its time inside
+llama.cpp where it cannot read a pipe, so cancel is a shared flag that the
+worker polls between tokens and that llama.cpp's abort callback polls during
+prompt evaluation. The stage the worker is in is shared the same way, so that
+it can still be read after the worker died.
+
+All classes are plain frozen dataclasses: picklable under the spawn start
+method, easy to print as JSON.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Union
+
+
+class Stage(enum.IntEnum):
+    """What the worker is doing; written to shared memory before each step."""
+
+    IDLE = 0
+    STARTING = 1
+    LOADING = 2
+    PROMPT_EVAL = 3
+    DECODING = 4
+
+    @property
+    def label(self) -> str:
+        return {
+            Stage.IDLE: "idle",
+            Stage.STARTING: "start-up",
+            Stage.LOADING: "loading",
+            Stage.PROMPT_EVAL: "prompt evaluation",
+            Stage.DECODING: "decoding",
+        }[self]
+
+
+# --------------------------------------------------------------------- requests
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One turn of a conversation. Assistant turns hold the final answer only."""
+
+    role: str
+    content: str
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Per-request sampling overrides; ``None`` means the mode's Qwen preset."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    min_p: float | None = None
+    presence_penalty: float | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """Fully resolved sampling values, as the worker uses them."""
+
+    temperature: float
+    top_p: float
+    top_k: int
+    min_p: float
+    presence_penalty: float = 0.0
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What a caller asks the engine for: one assistant turn."""
+
+    messages: tuple[ChatMessage, ...]
+    enable_thinking: bool = True
+    thinking_budget: int | None = None
+    max_tokens: int | None = None
+    sampling: Sampling = field(default_factory=Sampling)
+
+
+# --------------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class LoadPlanCommand:
+    """Load a model; ``plan`` is a :class:`app.models.load_plan.LoadPlan`."""
+
+    plan: object
+    fault: str | None = None
+
+
+@dataclass(frozen=True)
+class GenerateCommand:
+    """Generate from an already rendered prompt."""
+
+    prompt: str
+    sampling: SamplingParams
+    max_tokens: int | None
+    thinking_budget: int | None
+    budget_message: str
+    starts_in_reasoning: bool
+
+
+@dataclass(frozen=True)
+class UnloadCommand:
+    pass
+
+
+@dataclass(frozen=True)
+class ShutdownCommand:
+    pass
+
+
+Command = Union[LoadPlanCommand, GenerateCommand, UnloadCommand, ShutdownCommand]
+
+
+# ----------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class Reasoning:
+    """A piece of the model's thinking (inside ``<think>…</think>``)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A piece of the final answer."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should know that is not an error (e.g. a self-heal)."""
+
+    text: str
+    code: str = "info"
+
+
+@dataclass(frozen=True)
+class Done:
+    """The end of one turn, with its counts and timings."""
+
+    finish_reason: str  # "stop" | "length" | "budget" | "cancelled"
+    prompt_tokens: int
+    evaluated_prompt_tokens: int
+    completion_tokens: int
+    reasoning_tokens: int
+    ttft_s: float | None
+    decode_tokens_per_s: float | None
+    thinking_budget_hit: bool = False
+    thought: bool = False  # the model actually produced reasoning (the mode it used)
+    reasoning_unclosed: bool = False
+
+
+StreamEvent = Union[Reasoning, Answer, Notice, Done]
+
+
+def event_to_json(event: StreamEvent) -> dict[str, object]:
+    """The CLI's ``--json`` shape: ``{"event": "answer", "text": …}`` and so on."""
+    name = type(event).__name__.lower()
+    return {"event": name, **asdict(event)}
+
+
+# ------------------------------------------------------- worker → parent only
+
+
+@dataclass(frozen=True)
+class Hello:
+    """Sent once when the worker is up: what this llama.cpp build can do."""
+
+    llama_cpp_version: str
+    supports_gpu_offload: bool
+    system_info: str
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A model is loaded and ready."""
+
+    n_ctx: int
+    n_vocab: int
+    think_open_id: int | None
+    think_close_id: int | None
+    load_s: float
+
+
+@dataclass(frozen=True)
+class Unloaded:
+    pass
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A handled failure inside the worker; ``kind`` names an EngineError."""
+
+    kind: str
+    message: str

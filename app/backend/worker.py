@@ -1,0 +1,345 @@
+"""The engine's worker process: the only place llama.cpp runs.
+
+A llama.cpp crash (SIGSEGV in a kernel, an abort on a bad tensor, the OOM
+killer) ends this process and nothing else. The parent learns what happened
+from the process's exit code and from the stage this process wrote to shared
+memory before each step.
+
+Fault injection for tests (environment variable ``QWENDESK_FAULT``):
+``amx-first-decode`` dies with SIGSEGV inside the first llama_decode after a
+load unless extra buffer types are off (the AMX crash, llama.cpp #20824);
+``segv-first-decode`` does the same whatever the setting; ``segv-load`` dies
+while loading; ``kill-after:N`` is SIGKILLed after N generated tokens.
+"""
+
+from __future__ import annotations
+
+import codecs
+import collections
+import ctypes
+import logging
+import os
+import random
+import signal
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from app.backend.protocol import (
+    Answer,
+    Done,
+    Failed,
+    GenerateCommand,
+    Hello,
+    Loaded,
+    LoadPlanCommand,
+    Reasoning,
+    ShutdownCommand,
+    Stage,
+    UnloadCommand,
+)
+from app.backend.think_split import ANSWER, CLOSE_TAG, OPEN_TAG, ThinkSplitter
+from app.models.load_plan import KV_CACHE_TYPES, LoadPlan
+
+log = logging.getLogger("qwendesk.worker")
+FAULT_ENV = "QWENDESK_FAULT"
+
+
+def worker_main(conn: Connection, cancel_flag: Any, stage: Any) -> None:
+    """Process entry point (spawn start method)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    os.dup2(2, 1)  # llama.cpp must never write to the caller's stdout (--json)
+    stage.value = Stage.STARTING
+    import llama_cpp
+
+    logging.basicConfig(level=logging.WARNING, format="qwendesk worker: %(message)s")
+    worker = Worker(conn, cancel_flag, stage, llama_cpp)
+    conn.send(
+        Hello(
+            llama_cpp_version=llama_cpp.__version__,
+            supports_gpu_offload=bool(llama_cpp.llama_supports_gpu_offload()),
+            system_info=llama_cpp.llama_print_system_info().decode(errors="replace"),
+        )
+    )
+    stage.value = Stage.IDLE
+    worker.serve()
+
+
+class Worker:
+    """Owns one ``llama_cpp.Llama`` and serves commands one at a time."""
+
+    def __init__(self, conn: Connection, cancel_flag: Any, stage: Any, llama_cpp: Any) -> None:
+        self.conn = conn
+        self.cancel_flag = cancel_flag
+        self.stage = stage
+        self.lc = llama_cpp
+        self.llm: Any = None
+        self.plan: LoadPlan | None = None
+        self.fault = os.environ.get(FAULT_ENV, "")
+        self.first_decode_pending = False
+        self.stop_ids: set[int] = set()
+        self.think_ids: dict[int, str] = {}
+        self.recent_log: collections.deque[str] = collections.deque(maxlen=20)
+        # Keep ctypes callbacks referenced for as long as llama.cpp may call them.
+        self._log_cb = llama_cpp.llama_log_callback(self._on_log)
+        llama_cpp.llama_log_set(self._log_cb, ctypes.c_void_p(0))
+        self._abort_cb = llama_cpp.ggml_abort_callback(self._on_abort_check)
+
+    # ------------------------------------------------------------------ loop
+
+    def serve(self) -> None:
+        while True:
+            try:
+                cmd = self.conn.recv()
+            except (EOFError, OSError):
+                return  # parent went away
+            if isinstance(cmd, ShutdownCommand):
+                self._unload()
+                return
+            if isinstance(cmd, LoadPlanCommand):
+                self._load(cmd.plan)  # type: ignore[arg-type]
+            elif isinstance(cmd, GenerateCommand):
+                self._generate(cmd)
+            elif isinstance(cmd, UnloadCommand):
+                from app.backend.protocol import Unloaded
+
+                self._unload()
+                self.conn.send(Unloaded())
+            self.stage.value = Stage.IDLE
+
+    # -------------------------------------------------------------- llama.cpp
+
+    def _on_log(self, level: int, text: bytes, _user: Any) -> None:
+        msg = text.decode("utf-8", errors="replace").rstrip()
+        if msg and level in (2, 3):  # WARN, ERROR
+            self.recent_log.append(msg)
+
+    def _on_abort_check(self, _data: Any) -> bool:
+        """Called by ggml between graph nodes; True aborts llama_decode (cancel)."""
+        if self.first_decode_pending:
+            self.first_decode_pending = False
+            if self.fault == "segv-first-decode" or (
+                self.fault == "amx-first-decode" and self.plan is not None and self.plan.use_extra_bufts
+            ):
+                os.kill(os.getpid(), signal.SIGSEGV)
+        return bool(self.cancel_flag.value)
+
+    def _load(self, plan: LoadPlan) -> None:
+        self._unload()
+        self.stage.value = Stage.LOADING
+        if self.fault == "segv-load":
+            os.kill(os.getpid(), signal.SIGSEGV)
+        lc = self.lc
+        started = time.perf_counter()
+        self.recent_log.clear()
+        original_defaults = lc.llama_model_default_params
+
+        def model_params() -> Any:
+            params = original_defaults()
+            params.use_extra_bufts = plan.use_extra_bufts  # llama.cpp #20824 workaround when False
+            return params
+
+        kv_type = KV_CACHE_TYPES[plan.kv_cache_type]
+        kwargs: dict[str, Any] = dict(
+            model_path=plan.model_path,
+            n_ctx=plan.n_ctx,
+            n_threads=plan.n_threads,
+            n_threads_batch=plan.n_threads,
+            n_gpu_layers=plan.n_gpu_layers,
+            flash_attn=plan.flash_attn,
+            type_k=kv_type,
+            type_v=kv_type,
+            verbose=False,
+        )
+        if plan.yarn_factor:
+            kwargs.update(
+                rope_scaling_type=lc.LLAMA_ROPE_SCALING_TYPE_YARN,
+                rope_freq_scale=plan.rope_freq_scale,
+                yarn_orig_ctx=plan.yarn_orig_ctx,
+            )
+        # The Llama class has no argument for use_extra_bufts: patch the default
+        # params it starts from, in this process only, for this one call.
+        lc.llama_model_default_params = model_params
+        try:
+            llm = lc.Llama(**kwargs)
+        except Exception as exc:
+            detail = "; ".join(self.recent_log) or str(exc)
+            self.conn.send(Failed("load_failed", f"llama.cpp could not load {plan.model_path}: {detail}"))
+            return
+        finally:
+            lc.llama_model_default_params = original_defaults
+        self.llm = llm
+        self.plan = plan
+        self.first_decode_pending = True
+        lc.llama_set_abort_callback(llm._ctx.ctx, self._abort_cb, None)
+        self._index_special_tokens()
+        self.conn.send(
+            Loaded(
+                n_ctx=llm.n_ctx(),
+                n_vocab=llm.n_vocab(),
+                think_open_id=self._single_token(OPEN_TAG),
+                think_close_id=self._single_token(CLOSE_TAG),
+                load_s=time.perf_counter() - started,
+            )
+        )
+
+    def _single_token(self, text: str) -> int | None:
+        ids = self.llm.tokenize(text.encode(), add_bos=False, special=True)
+        return ids[0] if len(ids) == 1 else None
+
+    def _index_special_tokens(self) -> None:
+        """Think tags by id (Qwen3: 151667/151668), found by text for any vocabulary."""
+        self.think_ids = {}
+        for tag in (OPEN_TAG, CLOSE_TAG):
+            tid = self._single_token(tag)
+            if tid is not None:
+                self.think_ids[tid] = tag
+        self.stop_ids = set()
+        start = self._single_token("<|im_start|>")
+        if start is not None:
+            self.stop_ids.add(start)  # never let the model write the user's next turn
+        vocab = self.llm._model.vocab
+        self.is_eog = lambda tok: tok in self.stop_ids or bool(self.lc.llama_vocab_is_eog(vocab, tok))
+        self.add_bos = bool(self.llm._model.add_bos_token())
+
+    def _unload(self) -> None:
+        if self.llm is not None:
+            self.llm.close()
+            self.llm = None
+            self.plan = None
+
+    # ------------------------------------------------------------- generation
+
+    def _generate(self, cmd: GenerateCommand) -> None:
+        llm = self.llm
+        if llm is None:
+            self.conn.send(Failed("no_model", "No model is loaded."))
+            return
+        t0 = time.perf_counter()
+        prompt_bytes = cmd.prompt.encode("utf-8")
+        add_bos = self.add_bos and not cmd.prompt.startswith(
+            llm.detokenize([llm.token_bos()], special=True).decode(errors="ignore") or "\0"
+        )
+        prompt = llm.tokenize(prompt_bytes, add_bos=add_bos, special=True)
+        n_ctx = llm.n_ctx()
+        if len(prompt) >= n_ctx:
+            self.conn.send(
+                Failed(
+                    "context_full",
+                    f"The conversation is {len(prompt):,} tokens but the loaded context holds {n_ctx:,}. "
+                    "Start a new conversation, shorten it, or reload with a longer context.",
+                )
+            )
+            return
+        cached = llm._input_ids.tolist()
+        reused = 0
+        for a, b in zip(cached, prompt):
+            if a != b:
+                break
+            reused += 1
+        if reused == len(prompt):
+            reused -= 1  # llama-cpp-python replays one token to refresh the logits
+        s = cmd.sampling
+        llm.set_seed(s.seed if s.seed is not None else random.randrange(2**32 - 1))
+
+        splitter = ThinkSplitter(in_reasoning=cmd.starts_in_reasoning)
+        utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        context = list(prompt)
+        completion = reasoning = 0
+        finish: str | None = None
+        budget_hit = False
+        t_first: float | None = None
+        t_last = t0
+        kill_after = int(self.fault.split(":")[1]) if self.fault.startswith("kill-after:") else None
+
+        self.stage.value = Stage.PROMPT_EVAL
+        while finish is None:
+            gen = llm.generate(
+                context,
+                top_k=s.top_k,
+                top_p=s.top_p,
+                min_p=s.min_p,
+                temp=s.temperature,
+                presence_penalty=s.presence_penalty,
+                repeat_penalty=1.0,
+            )
+            round_tokens: list[int] = []
+            restart_with: list[int] | None = None
+            try:
+                for tok in gen:
+                    t_last = time.perf_counter()
+                    if t_first is None:
+                        t_first = t_last
+                        self.stage.value = Stage.DECODING
+                    if self.cancel_flag.value:
+                        finish = "cancelled"
+                        break
+                    if self.is_eog(tok):
+                        finish = "stop"
+                        break
+                    round_tokens.append(tok)
+                    completion += 1
+                    if kill_after is not None and completion >= kill_after:
+                        os.kill(os.getpid(), signal.SIGKILL)
+                    tag = self.think_ids.get(tok)
+                    text = tag if tag is not None else utf8.decode(llm.detokenize([tok]))
+                    was_reasoning = splitter.in_reasoning
+                    self._send_segments(splitter.feed(text))
+                    if was_reasoning and splitter.in_reasoning:
+                        reasoning += 1
+                    if cmd.max_tokens is not None and completion >= cmd.max_tokens:
+                        finish = "length"
+                        break
+                    if llm.n_tokens + 1 >= n_ctx:
+                        finish = "length"
+                        break
+                    if (
+                        cmd.thinking_budget is not None
+                        and not budget_hit
+                        and splitter.in_reasoning
+                        and reasoning >= cmd.thinking_budget
+                    ):
+                        budget_hit = True
+                        inject = llm.tokenize(cmd.budget_message.encode(), add_bos=False, special=True)
+                        if len(context) + len(round_tokens) + len(inject) < n_ctx:
+                            restart_with = context + round_tokens + inject
+                            break
+            except RuntimeError as exc:  # llama_decode failed: aborted (cancel) or a real error
+                if self.cancel_flag.value:
+                    finish = "cancelled"
+                else:
+                    self.conn.send(Failed("engine", f"llama.cpp failed while generating: {exc}"))
+                    return
+            finally:
+                gen.close()
+            if restart_with is not None:
+                context = restart_with
+                self._send_segments(splitter.feed(utf8.decode(b"", final=True) + CLOSE_TAG))
+                self.stage.value = Stage.PROMPT_EVAL
+                continue
+            if finish is None:
+                finish = "stop"
+        self._send_segments(splitter.feed(utf8.decode(b"", final=True)) + splitter.flush())
+        if budget_hit and finish == "stop":
+            finish = "budget"
+        decode_tps = None
+        if t_first is not None and completion > 1 and t_last > t_first:
+            decode_tps = (completion - 1) / (t_last - t_first)
+        self.conn.send(
+            Done(
+                finish_reason=finish,
+                prompt_tokens=len(prompt),
+                evaluated_prompt_tokens=len(prompt) - reused,
+                completion_tokens=completion,
+                reasoning_tokens=reasoning,
+                ttft_s=None if t_first is None else t_first - t0,
+                decode_tokens_per_s=decode_tps,
+                thinking_budget_hit=budget_hit,
+                thought=splitter.thought,
+                reasoning_unclosed=splitter.in_reasoning,
+            )
+        )
+
+    def _send_segments(self, segments: list[tuple[str, str]]) -> None:
+        for channel, text in segments:
+            self.conn.send(Answer(text) if channel == ANSWER else Reasoning(text))
