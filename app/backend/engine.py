@@ -183,7 +183,9 @@ class Engine:
             )
         if template.builtin:
             notices.append(
-                Notice(f"{info.path.name} has no chat template: using the built-in Qwen3 one.", code="template")
+                Notice(
+                    f"{info.path.name} has no chat template: using the built-in Qwen3 one.", code="template"
+                )
             )
         if not info.is_qwen3:
             notices.append(
@@ -226,6 +228,9 @@ class Engine:
         if self.plan is None or self.template is None:
             raise errors.NoModelError("No model is loaded: choose a model first.")
         cmd = self._command_for(request)
+        if self._proc is not None and not self._alive():  # died while idle (e.g. the OOM killer)
+            gone = self._crashed()
+            yield Notice(f"{gone.summary} Restarting it.", code="engine_restarted")
         retried = False
         while True:
             if not self._worker_has_model:  # a crashed worker is replaced on the next request
@@ -240,7 +245,9 @@ class Engine:
                         finished = True
                         self._turns_since_load += 1
                         if retried:
-                            self.state.remember_extra_bufts_off("worker crashed on first decode; retry worked")
+                            self.state.remember_extra_bufts_off(
+                                "worker crashed on first decode; retry worked"
+                            )
                         yield msg
                         return
                     produced = True

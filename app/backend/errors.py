@@ -72,7 +72,8 @@ class WorkerCrashedError(EngineError):
         self.stage = stage
         self.model = model
         self.signal: int | None = -exitcode if exitcode is not None and exitcode < 0 else None
-        super().__init__(self._describe())
+        self.summary = self._describe()
+        super().__init__(f"{self.summary} The app is fine; the next request starts a new engine.")
 
     @property
     def signal_name(self) -> str | None:
@@ -84,20 +85,20 @@ class WorkerCrashedError(EngineError):
             return f"signal {self.signal}"
 
     def _describe(self) -> str:
-        what = "The llama.cpp engine process"
         where = f" during {self.stage}" if self.stage != "idle" else " while idle"
         about = f" (model {self.model})" if self.model else ""
+        why = ""
         if self.signal is not None:
             how = f"was killed by {self.signal_name}"
             if self.signal == _signal.SIGKILL:
-                how += ", most likely by the system for running out of memory"
+                why = ", most likely by the system for running out of memory"
             elif self.signal == _signal.SIGSEGV:
-                how += " (a crash inside llama.cpp)"
+                why = ": a crash inside llama.cpp"
         elif self.exitcode is None:
             how = "stopped answering"
         else:
             how = f"exited with code {self.exitcode}"
-        return f"{what} {how}{where}{about}. The app is fine; the next request starts a new engine."
+        return f"The llama.cpp engine process {how}{where}{about}{why}."
 
     def to_json(self) -> dict[str, object]:
         out = super().to_json()

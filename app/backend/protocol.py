@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
-from typing import Union
 
 
 class Stage(enum.IntEnum):
@@ -117,7 +116,7 @@ class ShutdownCommand:
     pass
 
 
-Command = Union[LoadPlanCommand, GenerateCommand, UnloadCommand, ShutdownCommand]
+Command = LoadPlanCommand | GenerateCommand | UnloadCommand | ShutdownCommand
 
 
 # ----------------------------------------------------------------------- events
@@ -161,7 +160,7 @@ class Done:
     reasoning_unclosed: bool = False
 
 
-StreamEvent = Union[Reasoning, Answer, Notice, Done]
+StreamEvent = Reasoning | Answer | Notice | Done
 
 
 def event_to_json(event: StreamEvent) -> dict[str, object]:

@@ -37,6 +37,7 @@ from app.backend.protocol import (
     ShutdownCommand,
     Stage,
     UnloadCommand,
+    Unloaded,
 )
 from app.backend.think_split import ANSWER, CLOSE_TAG, OPEN_TAG, ThinkSplitter
 from app.models.load_plan import KV_CACHE_TYPES, LoadPlan
@@ -84,6 +85,7 @@ class Worker:
         self._log_cb = llama_cpp.llama_log_callback(self._on_log)
         llama_cpp.llama_log_set(self._log_cb, ctypes.c_void_p(0))
         self._abort_cb = llama_cpp.ggml_abort_callback(self._on_abort_check)
+        self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: llama.cpp polls nothing
 
     # ------------------------------------------------------------------ loop
 
@@ -96,16 +98,22 @@ class Worker:
             if isinstance(cmd, ShutdownCommand):
                 self._unload()
                 return
-            if isinstance(cmd, LoadPlanCommand):
-                self._load(cmd.plan)  # type: ignore[arg-type]
-            elif isinstance(cmd, GenerateCommand):
-                self._generate(cmd)
-            elif isinstance(cmd, UnloadCommand):
-                from app.backend.protocol import Unloaded
+            try:
+                if isinstance(cmd, LoadPlanCommand):
+                    self._load(cmd.plan)  # type: ignore[arg-type]
+                elif isinstance(cmd, GenerateCommand):
+                    self._generate(cmd)
+                elif isinstance(cmd, UnloadCommand):
+                    self._unload()
+                    self._reply(Unloaded())
+            except Exception as exc:  # a bug here must not look like a llama.cpp crash
+                log.exception("engine worker failed")
+                self._reply(Failed("engine", f"The engine failed: {type(exc).__name__}: {exc}"))
 
-                self._unload()
-                self.conn.send(Unloaded())
-            self.stage.value = Stage.IDLE
+    def _reply(self, msg: object) -> None:
+        """The last message of a command: the worker is idle again from here."""
+        self.stage.value = Stage.IDLE
+        self.conn.send(msg)
 
     # -------------------------------------------------------------- llama.cpp
 
@@ -123,6 +131,15 @@ class Worker:
             ):
                 os.kill(os.getpid(), signal.SIGSEGV)
         return bool(self.cancel_flag.value)
+
+    def _arm_abort(self, on: bool) -> None:
+        """Let llama.cpp poll for cancel inside llama_decode, during prompt evaluation.
+
+        The poll is a Python call per graph node; while decoding single tokens
+        it would cost a few percent of speed, and cancel is checked between
+        tokens anyway, so it is switched off then.
+        """
+        self.lc.llama_set_abort_callback(self.llm._ctx.ctx, self._abort_cb if on else self._no_abort_cb, None)
 
     def _load(self, plan: LoadPlan) -> None:
         self._unload()
@@ -164,16 +181,15 @@ class Worker:
             llm = lc.Llama(**kwargs)
         except Exception as exc:
             detail = "; ".join(self.recent_log) or str(exc)
-            self.conn.send(Failed("load_failed", f"llama.cpp could not load {plan.model_path}: {detail}"))
+            self._reply(Failed("load_failed", f"llama.cpp could not load {plan.model_path}: {detail}"))
             return
         finally:
             lc.llama_model_default_params = original_defaults
         self.llm = llm
         self.plan = plan
         self.first_decode_pending = True
-        lc.llama_set_abort_callback(llm._ctx.ctx, self._abort_cb, None)
         self._index_special_tokens()
-        self.conn.send(
+        self._reply(
             Loaded(
                 n_ctx=llm.n_ctx(),
                 n_vocab=llm.n_vocab(),
@@ -213,7 +229,7 @@ class Worker:
     def _generate(self, cmd: GenerateCommand) -> None:
         llm = self.llm
         if llm is None:
-            self.conn.send(Failed("no_model", "No model is loaded."))
+            self._reply(Failed("no_model", "No model is loaded."))
             return
         t0 = time.perf_counter()
         prompt_bytes = cmd.prompt.encode("utf-8")
@@ -223,7 +239,7 @@ class Worker:
         prompt = llm.tokenize(prompt_bytes, add_bos=add_bos, special=True)
         n_ctx = llm.n_ctx()
         if len(prompt) >= n_ctx:
-            self.conn.send(
+            self._reply(
                 Failed(
                     "context_full",
                     f"The conversation is {len(prompt):,} tokens but the loaded context holds {n_ctx:,}. "
@@ -253,6 +269,7 @@ class Worker:
         kill_after = int(self.fault.split(":")[1]) if self.fault.startswith("kill-after:") else None
 
         self.stage.value = Stage.PROMPT_EVAL
+        self._arm_abort(True)
         while finish is None:
             gen = llm.generate(
                 context,
@@ -271,6 +288,7 @@ class Worker:
                     if t_first is None:
                         t_first = t_last
                         self.stage.value = Stage.DECODING
+                        self._arm_abort(False)
                     if self.cancel_flag.value:
                         finish = "cancelled"
                         break
@@ -308,7 +326,7 @@ class Worker:
                 if self.cancel_flag.value:
                     finish = "cancelled"
                 else:
-                    self.conn.send(Failed("engine", f"llama.cpp failed while generating: {exc}"))
+                    self._reply(Failed("engine", f"llama.cpp failed while generating: {exc}"))
                     return
             finally:
                 gen.close()
@@ -316,6 +334,7 @@ class Worker:
                 context = restart_with
                 self._send_segments(splitter.feed(utf8.decode(b"", final=True) + CLOSE_TAG))
                 self.stage.value = Stage.PROMPT_EVAL
+                self._arm_abort(True)
                 continue
             if finish is None:
                 finish = "stop"
@@ -325,7 +344,7 @@ class Worker:
         decode_tps = None
         if t_first is not None and completion > 1 and t_last > t_first:
             decode_tps = (completion - 1) / (t_last - t_first)
-        self.conn.send(
+        self._reply(
             Done(
                 finish_reason=finish,
                 prompt_tokens=len(prompt),

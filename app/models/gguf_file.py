@@ -228,7 +228,8 @@ def _check_split_parts(p: Path, count: int) -> None:
     m = _SPLIT_NAME.match(p.name)
     if not m or int(m["part"]) != 1:
         raise ModelFileError(
-            f"{p} is part of a split model ({count} parts); open the first part (…-00001-of-{count:05d}.gguf)."
+            f"{p} is part of a split model ({count} parts); "
+            f"open the first part (…-00001-of-{count:05d}.gguf)."
         )
     missing = [
         f"{m['stem']}-{i:05d}-of-{count:05d}.gguf"

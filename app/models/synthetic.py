@@ -16,6 +16,7 @@ or in ``</think>\\n\\n`` (non-thinking) therefore yields the scripted turn.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,6 +117,7 @@ def _write(
     size_label: str | None,
     chat_template: str | None,
     file_type: int,
+    quant: str | None = None,
 ) -> Path:
     import gguf
 
@@ -146,7 +148,11 @@ def _write(
     if chat_template is not None:
         w.add_chat_template(chat_template)
     for tname, arr in tensors.items():
-        w.add_tensor(tname, arr)
+        if quant is not None and arr.ndim == 2:
+            qtype = gguf.GGMLQuantizationType[quant.upper()]
+            w.add_tensor(tname, gguf.quants.quantize(arr.astype(np.float32), qtype), raw_dtype=qtype)
+        else:
+            w.add_tensor(tname, arr)
     w.write_header_to_file()
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
@@ -154,7 +160,9 @@ def _write(
     return path
 
 
-def _block_tensors(n_layers: int, n_embd: int, n_ff: int, n_head: int, n_kv: int, head_dim: int, make) -> dict:
+def _block_tensors(
+    n_layers: int, n_embd: int, n_ff: int, n_head: int, n_kv: int, head_dim: int, make
+) -> dict:
     t: dict[str, np.ndarray] = {}
     for i in range(n_layers):
         p = f"blk.{i}."
@@ -188,8 +196,13 @@ def write_scripted_gguf(
     size_label: str | None = "4B",
     context_length: int = 40_960,
     n_layers: int = 2,
+    quant: str | None = None,
 ) -> Path:
-    """Write a deterministic Qwen3-architecture GGUF that answers with ``script``."""
+    """Write a deterministic Qwen3-architecture GGUF that answers with ``script``.
+
+    ``quant`` ("q8_0" or "q4_0") quantizes the matrices, as real downloads are;
+    the one-hot values survive quantization, so the script still plays.
+    """
     path = Path(path)
     words = list(script.reasoning) + list(script.answer) + list(script.extra_words)
     if not script.think_tokens:
@@ -204,7 +217,7 @@ def write_scripted_gguf(
         raise ValueError("a script may not contain a lone newline token")
     im_end = vocab.ids["<|im_end|>"]
     successor = {newline: chain[0]}
-    for a, b in zip(chain, chain[1:]):
+    for a, b in itertools.pairwise(chain):
         successor[a] = b
     successor[chain[-1]] = im_end
     if script.loop_reasoning:
@@ -221,7 +234,11 @@ def write_scripted_gguf(
     for tok in range(n_vocab):
         out[successor.get(tok, im_end), tok] = 2.0  # logit ≈ 2·√n_embd ≈ 40 after RMS norm
 
-    tensors = {"token_embd.weight": embd, "output_norm.weight": np.ones(n_embd, np.float32), "output.weight": out}
+    tensors = {
+        "token_embd.weight": embd,
+        "output_norm.weight": np.ones(n_embd, np.float32),
+        "output.weight": out,
+    }
     tensors |= _block_tensors(
         n_layers, n_embd, n_ff, n_head, n_kv, head_dim, lambda shape: np.zeros(shape, np.float32)
     )
@@ -239,7 +256,8 @@ def write_scripted_gguf(
         name=name,
         size_label=size_label,
         chat_template=chat_template,
-        file_type=0,  # ALL_F32
+        file_type={None: 0, "q8_0": 7, "q4_0": 2}[quant],  # ALL_F32, MOSTLY_Q8_0, MOSTLY_Q4_0
+        quant=quant,
     )
 
 
@@ -278,7 +296,7 @@ def write_benchmark_gguf(
     out = np.zeros((n_vocab, n_embd), np.float16)
     word_ids = [vocab.ids[bpe_text(w)] for w in words]
     out[word_ids] = (rng.standard_normal((len(word_ids), n_embd), dtype=np.float32) * 0.5).astype(np.float16)
-    tensors = {
+    tensors: dict[str, np.ndarray] = {
         "token_embd.weight": (rng.standard_normal((n_vocab, n_embd), dtype=np.float32)).astype(np.float16),
         "output_norm.weight": np.ones(n_embd, np.float32),
         "output.weight": out,

@@ -1,0 +1,47 @@
+"""Shared fixtures: a private data dir per test, and generated Qwen3 GGUFs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.backend.engine import Engine
+from app.backend.machine_state import MachineState
+from app.models.synthetic import Script, write_scripted_gguf
+
+
+@pytest.fixture(autouse=True)
+def qwendesk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Tests never touch the real data dir, and no fault is injected unless asked."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("QWENDESK_HOME", str(home))
+    monkeypatch.delenv("QWENDESK_FAULT", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def scripted_model(models_dir: Path) -> Path:
+    """Thinks "The user greets me." then answers "Hello! How can I help?"."""
+    return write_scripted_gguf(models_dir / "scripted.gguf")
+
+
+@pytest.fixture(scope="session")
+def looping_model(models_dir: Path) -> Path:
+    """Opens <think> and never closes it: reasoning until max tokens."""
+    return write_scripted_gguf(
+        models_dir / "looping.gguf", Script(reasoning=(" round", " and", " again"), loop_reasoning=True)
+    )
+
+
+@pytest.fixture
+def engine(qwendesk_home: Path) -> Iterator[Engine]:
+    eng = Engine(state=MachineState(qwendesk_home / "engine-state.json"))
+    yield eng
+    eng.close()

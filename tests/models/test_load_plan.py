@@ -1,0 +1,85 @@
+"""Load plans: YaRN only beyond the native context, the right factor, refusals."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from app.backend.errors import InvalidRequestError, UnsupportedContextError
+from app.models.gguf_file import GGUFInfo, read_gguf_info
+from app.models.load_plan import make_plan
+
+
+@pytest.fixture
+def qwen3_4b(scripted_model: Path) -> GGUFInfo:
+    return read_gguf_info(scripted_model)  # size label "4B", context_length 40960 like the official GGUFs
+
+
+@pytest.mark.parametrize("ctx", [4096, 32_768])
+def test_no_rope_scaling_up_to_native(qwen3_4b: GGUFInfo, ctx: int) -> None:
+    plan = make_plan(qwen3_4b, n_ctx=ctx)
+    assert plan.yarn_factor is None and plan.rope_freq_scale == 0.0 and plan.yarn_orig_ctx is None
+
+
+@pytest.mark.parametrize(
+    ("ctx", "factor"), [(32_769, 2), (40_960, 2), (65_536, 2), (65_537, 3), (100_000, 4), (131_072, 4)]
+)
+def test_yarn_factor_is_rounded_up(qwen3_4b: GGUFInfo, ctx: int, factor: int) -> None:
+    plan = make_plan(qwen3_4b, n_ctx=ctx)
+    assert plan.yarn_factor == factor
+    assert plan.yarn_orig_ctx == 32_768  # not the 40,960 in the metadata
+    assert plan.rope_freq_scale == pytest.approx(1 / factor)
+    assert "YaRN" in plan.describe()
+
+
+def test_beyond_131072_is_refused(qwen3_4b: GGUFInfo) -> None:
+    with pytest.raises(UnsupportedContextError, match="131,072"):
+        make_plan(qwen3_4b, n_ctx=131_073)
+
+
+@pytest.mark.parametrize("label", ["0.6B", "1.7B"])
+def test_small_qwen3_are_32k_models(qwen3_4b: GGUFInfo, label: str) -> None:
+    small = replace(qwen3_4b, size_label=label, name=f"Qwen3-{label}")
+    assert make_plan(small, n_ctx=32_768).yarn_factor is None
+    with pytest.raises(UnsupportedContextError, match=f"Qwen3-{label} is a 32,768-token model"):
+        make_plan(small, n_ctx=65_536)
+
+
+def test_gguf_that_carries_yarn_metadata(qwen3_4b: GGUFInfo) -> None:
+    info = replace(qwen3_4b, rope_scaling_type="yarn", rope_scaling_factor=4.0, rope_scaling_orig_ctx=32_768)
+    assert make_plan(info, n_ctx=131_072).yarn_factor == 4
+
+
+def test_other_architectures_keep_their_trained_context(qwen3_4b: GGUFInfo) -> None:
+    llama = replace(qwen3_4b, architecture="llama", context_length=8192)
+    assert make_plan(llama).n_ctx == 8192
+    with pytest.raises(UnsupportedContextError):
+        make_plan(llama, n_ctx=16_384)
+
+
+def test_default_context(qwen3_4b: GGUFInfo) -> None:
+    assert make_plan(qwen3_4b).n_ctx == 16_384
+
+
+def test_gpu_layers_only_when_the_build_offloads(qwen3_4b: GGUFInfo) -> None:
+    assert make_plan(qwen3_4b, n_gpu_layers=10, gpu_offload_supported=False).n_gpu_layers == 0
+    assert make_plan(qwen3_4b, gpu_offload_supported=True).n_gpu_layers == qwen3_4b.block_count + 1
+    assert make_plan(qwen3_4b, n_gpu_layers=1, gpu_offload_supported=True).n_gpu_layers == 1
+
+
+def test_quantized_kv_cache_needs_flash_attention(qwen3_4b: GGUFInfo) -> None:
+    assert make_plan(qwen3_4b, kv_cache_type="q8_0").flash_attn is True
+    with pytest.raises(InvalidRequestError, match="flash attention"):
+        make_plan(qwen3_4b, kv_cache_type="q8_0", flash_attn=False)
+    with pytest.raises(InvalidRequestError, match="KV-cache type"):
+        make_plan(qwen3_4b, kv_cache_type="q3")
+
+
+def test_threads_and_tiny_contexts(qwen3_4b: GGUFInfo) -> None:
+    assert make_plan(qwen3_4b, n_threads=3).n_threads == 3
+    with pytest.raises(InvalidRequestError):
+        make_plan(qwen3_4b, n_threads=0)
+    with pytest.raises(InvalidRequestError, match="too small"):
+        make_plan(qwen3_4b, n_ctx=16)
