@@ -192,7 +192,12 @@ class Engine:
                 Notice(f"{info.architecture} is not Qwen3: think control may not apply.", code="not_qwen3")
             )
         self.info, self.template = info, template
-        loaded = self._load_plan(plan)
+        try:
+            loaded = self._load_plan(plan)
+        except errors.EngineError:
+            # The worker dropped the previous model before trying this one.
+            self.plan = self.info = self.template = self.loaded = None
+            raise
         return LoadReport(info=info, plan=plan, loaded=loaded, notices=notices)
 
     def _load_plan(self, plan: LoadPlan) -> Loaded:

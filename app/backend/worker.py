@@ -51,7 +51,11 @@ def worker_main(conn: Connection, cancel_flag: Any, stage: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.dup2(2, 1)  # llama.cpp must never write to the caller's stdout (--json)
     stage.value = Stage.STARTING
-    import llama_cpp
+    try:
+        import llama_cpp
+    except Exception as exc:  # a broken install is a clear error, not a crash
+        conn.send(Failed("engine", f"llama-cpp-python cannot be loaded: {type(exc).__name__}: {exc}"))
+        return
 
     logging.basicConfig(level=logging.WARNING, format="qwendesk worker: %(message)s")
     worker = Worker(conn, cancel_flag, stage, llama_cpp)

@@ -12,6 +12,7 @@ from app.backend.engine import Engine
 from app.backend.errors import (
     ContextFullError,
     InvalidRequestError,
+    LoadFailedError,
     ModelFileError,
     NoModelError,
     TemplateError,
@@ -243,3 +244,21 @@ def test_notice_events_are_notices(engine: Engine, scripted_model: Path) -> None
     engine.load(str(scripted_model))
     events = list(engine.generate(GenerationRequest(HI)))
     assert not any(isinstance(e, Notice) for e in events)
+
+
+def test_failed_load_leaves_no_half_loaded_model(
+    engine: Engine, scripted_model: Path, tmp_path: Path
+) -> None:
+    engine.load(str(scripted_model))
+    # A GGUF whose header passes but whose tensors llama.cpp cannot use.
+    broken = tmp_path / "wrong-shapes.gguf"
+    data = bytearray(scripted_model.read_bytes())
+    idx = data.find(b"blk.0.attn_q.weight")
+    data[idx : idx + 5] = b"blk.9"  # a layer that does not exist; blk.0's q projection is missing
+    broken.write_bytes(bytes(data))
+    with pytest.raises(LoadFailedError, match=r"wrong-shapes\.gguf"):
+        engine.load(str(broken))
+    with pytest.raises(NoModelError):
+        list(engine.generate(GenerationRequest(HI)))
+    engine.load(str(scripted_model))
+    assert run(engine, GenerationRequest(HI))[1] == "Hello! How can I help?"
