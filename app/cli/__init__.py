@@ -14,16 +14,18 @@ from app import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app.cli import bench, chat
+    from app.cli import bench, chat, export
 
     parser = argparse.ArgumentParser(
         prog="qwendesk", description="QwenDesk: chat with Qwen3 models locally and privately."
     )
     parser.add_argument("--version", action="version", version=f"QwenDesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does to stderr")
+    parser.add_argument("--model", metavar="PATH", help="open the window with this GGUF loaded")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat.add_parser(sub)
     bench.add_parser(sub)
+    export.add_parser(sub)
     return parser
 
 
@@ -37,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if args.command is None:
-        parser.print_help()
-        return 0
+        return _gui(args.model)
     return int(args.run(args))
+
+
+def _gui(model: str | None) -> int:
+    """No command: the chat window (the only place the CLI reaches into app.ui)."""
+    from app.ui.app import run_gui
+
+    return run_gui(model)

@@ -1,0 +1,369 @@
+"""The chat history: conversations and their messages in one SQLite file.
+
+Crash safety: WAL journal with ``synchronous=FULL``, and every write is its own
+committed transaction, so whatever a call wrote survives the app being killed
+the moment it returns (and a power cut too, as far as the disk honours fsync).
+While an answer streams, the UI checkpoints it with :meth:`ChatStore.update_message`
+(one UPDATE, one commit: call it every half second or so, not per token); a
+message still "streaming" when the app died is made "interrupted" by
+:meth:`ChatStore.mark_interrupted` at the next start.
+
+One connection, used from the thread that opened it (sqlite3 enforces that).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from app.paths import data_dir
+from app.store.models import (
+    CONVERSATION_FIELDS,
+    MESSAGE_FIELDS,
+    ROLES,
+    SAMPLING_KEYS,
+    STATUSES,
+    Conversation,
+    Message,
+)
+from app.store.schema import ensure_search_index, migrate, transaction
+
+log = logging.getLogger("qwendesk.store")
+DB_FILE = "chats.sqlite3"
+FTS_MIN_CHARS = 3  # the trigram tokenizer cannot match anything shorter
+
+_SET_BY_STORE = {"id", "conversation_id", "position", "role", "created_at", "updated_at", "deleted_at"}
+_CONVERSATION_EDITABLE = frozenset(CONVERSATION_FIELDS) - _SET_BY_STORE
+_MESSAGE_EDITABLE = frozenset(MESSAGE_FIELDS) - _SET_BY_STORE
+_CONVERSATION_COLUMNS = ", ".join(CONVERSATION_FIELDS)
+_MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
+
+
+class ChatStore:
+    """Conversations and messages; every method is one committed transaction."""
+
+    def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":  # e.g. some network file systems
+                log.warning("chat history %s: WAL unavailable, journal mode is %s", self.path, mode)
+            conn.execute("PRAGMA synchronous = FULL")
+            migrate(conn)
+            self._fts = ensure_search_index(conn)
+        except BaseException:
+            conn.close()
+            raise
+        conn.row_factory = sqlite3.Row
+        self._conn = conn
+        self._closed = False
+
+    @classmethod
+    def open_default(cls, *, clock: Callable[[], float] = time.time) -> ChatStore:
+        """The store in the user's data dir (``QWENDESK_HOME`` overrides it)."""
+        return cls(data_dir() / DB_FILE, clock=clock)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(sqlite3.Error):  # a read-only or busy file is no reason to fail closing
+            self._conn.execute("PRAGMA optimize")
+        self._conn.close()
+
+    def __enter__(self) -> ChatStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- conversations
+
+    def create_conversation(
+        self,
+        title: str = "New chat",
+        *,
+        model: str | None = None,
+        think: bool = True,
+        thinking_budget: int | None = None,
+        system_prompt: str = "",
+        sampling: Mapping[str, float | int | None] | None = None,
+    ) -> Conversation:
+        values = _conversation_values(
+            {
+                "title": title,
+                "model": model,
+                "think": think,
+                "thinking_budget": thinking_budget,
+                "system_prompt": system_prompt,
+                "sampling": sampling or {},
+            }
+        )
+        now = self._clock()
+        values.update(created_at=now, updated_at=now)
+        cur = self._conn.execute(
+            f"INSERT INTO conversations ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+            tuple(values.values()),
+        )
+        assert cur.lastrowid is not None
+        return self.get_conversation(cur.lastrowid)
+
+    def get_conversation(self, conversation_id: int) -> Conversation:
+        row = self._conn.execute(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
+        if row is None:
+            raise _no_conversation(conversation_id)
+        return _conversation(row)
+
+    def list_conversations(self, include_deleted: bool = False) -> list[Conversation]:
+        """Newest (last updated) first."""
+        where = "" if include_deleted else "WHERE deleted_at IS NULL"
+        rows = self._conn.execute(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations {where} ORDER BY updated_at DESC, id DESC"
+        )
+        return [_conversation(r) for r in rows]
+
+    def update_conversation(self, conversation_id: int, *, touch: bool = True, **fields: Any) -> Conversation:
+        """Change settings or the title; ``touch=False`` keeps its place in the list (``updated_at``)."""
+        values = _conversation_values(fields)
+        if touch:
+            values["updated_at"] = self._clock()
+        if values:
+            cur = self._conn.execute(
+                f"UPDATE conversations SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                (*values.values(), conversation_id),
+            )
+            if cur.rowcount == 0:
+                raise _no_conversation(conversation_id)
+        return self.get_conversation(conversation_id)
+
+    def rename(self, conversation_id: int, title: str) -> Conversation:
+        return self.update_conversation(conversation_id, title=title)
+
+    def delete(self, conversation_id: int) -> None:
+        """Soft delete: hidden from lists and search until purged, and undo-able until then."""
+        cur = self._conn.execute(
+            "UPDATE conversations SET deleted_at = COALESCE(deleted_at, ?) WHERE id = ?",
+            (self._clock(), conversation_id),
+        )
+        if cur.rowcount == 0:
+            raise _no_conversation(conversation_id)
+
+    def undelete(self, conversation_id: int) -> None:
+        cur = self._conn.execute(
+            "UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,)
+        )
+        if cur.rowcount == 0:
+            raise _no_conversation(conversation_id)
+
+    def purge_deleted(self, older_than_s: float = 0) -> int:
+        """Really delete conversations (and their messages) deleted at least ``older_than_s`` ago."""
+        cur = self._conn.execute(
+            "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?",
+            (self._clock() - older_than_s,),
+        )
+        return cur.rowcount
+
+    def search(self, query: str) -> list[Conversation]:
+        """Conversations whose title, or any message's answer or reasoning, contains ``query``
+        (case-insensitive), newest first; deleted ones excluded. An empty query lists all.
+
+        Trigram full-text search for 3+ characters; LIKE for shorter queries (whose case folding
+        is ASCII-only) and where this SQLite lacks the trigram tokenizer. A message is searchable
+        by FTS once it is no longer streaming.
+        """
+        q = query.strip()
+        if not q:
+            return self.list_conversations()
+        if self._fts and len(q) >= FTS_MIN_CHARS:
+            match = '"' + q.replace('"', '""') + '"'  # one phrase: a plain substring, no FTS syntax
+            where = """id IN (SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH :q)
+                OR id IN (SELECT m.conversation_id FROM messages_fts
+                          JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH :q)"""
+            params = {"q": match}
+        else:
+            escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where = r"""title LIKE :q ESCAPE '\'
+                OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id
+                           AND (m.content LIKE :q ESCAPE '\' OR m.reasoning LIKE :q ESCAPE '\'))"""
+            params = {"q": f"%{escaped}%"}
+        rows = self._conn.execute(
+            f"""SELECT {_CONVERSATION_COLUMNS} FROM conversations
+                WHERE deleted_at IS NULL AND ({where}) ORDER BY updated_at DESC, id DESC""",
+            params,
+        )
+        return [_conversation(r) for r in rows]
+
+    # --------------------------------------------------------------------- messages
+
+    def add_message(self, conversation_id: int, role: str, content: str = "", **fields: Any) -> Message:
+        """Append a turn. ``think`` defaults to the conversation's current setting."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
+        values = _message_values({"content": content, **fields})
+        now = self._clock()
+        with transaction(self._conn):
+            row = self._conn.execute(
+                "SELECT think FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if row is None:
+                raise _no_conversation(conversation_id)
+            values.setdefault("think", bool(row["think"]))
+            (position,) = self._conn.execute(
+                "SELECT COALESCE(MAX(position) + 1, 0) FROM messages WHERE conversation_id = ?",
+                (conversation_id,),
+            ).fetchone()
+            values.update(
+                conversation_id=conversation_id, position=position, role=role, created_at=now, updated_at=now
+            )
+            cur = self._conn.execute(
+                f"INSERT INTO messages ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                tuple(values.values()),
+            )
+            self._conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+        assert cur.lastrowid is not None
+        return self.get_message(cur.lastrowid)
+
+    def update_message(self, message_id: int, **fields: Any) -> None:
+        """Streaming checkpoints and final counts: one UPDATE, nothing read back."""
+        values = _message_values(fields)
+        values["updated_at"] = self._clock()
+        cur = self._conn.execute(
+            f"UPDATE messages SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+            (*values.values(), message_id),
+        )
+        if cur.rowcount == 0:
+            raise KeyError(f"no message with id {message_id}")
+
+    def get_message(self, message_id: int) -> Message:
+        row = self._conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no message with id {message_id}")
+        return _message(row)
+
+    def messages(self, conversation_id: int) -> list[Message]:
+        """The conversation's turns in order."""
+        self._require_conversation(conversation_id)
+        rows = self._conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY position",
+            (conversation_id,),
+        )
+        return [_message(r) for r in rows]
+
+    def delete_messages_from(self, conversation_id: int, position: int) -> int:
+        """Drop the turns at ``position`` and after (regenerate, edit and resend); returns how many."""
+        with transaction(self._conn):
+            self._require_conversation(conversation_id)
+            cur = self._conn.execute(
+                "DELETE FROM messages WHERE conversation_id = ? AND position >= ?",
+                (conversation_id, position),
+            )
+            if cur.rowcount:
+                self._conn.execute(
+                    "UPDATE conversations SET updated_at = ? WHERE id = ?", (self._clock(), conversation_id)
+                )
+        return cur.rowcount
+
+    def mark_interrupted(self) -> int:
+        """At start-up: answers still "streaming" were cut off when the app died."""
+        cur = self._conn.execute(
+            "UPDATE messages SET status = 'interrupted', updated_at = ? WHERE status = 'streaming'",
+            (self._clock(),),
+        )
+        return cur.rowcount
+
+    def _require_conversation(self, conversation_id: int) -> None:
+        if (
+            self._conn.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+            is None
+        ):
+            raise _no_conversation(conversation_id)
+
+
+# ------------------------------------------------------------------------ helpers
+
+
+def _no_conversation(conversation_id: int) -> KeyError:
+    return KeyError(f"no conversation with id {conversation_id}")
+
+
+def _check_names(
+    kind: str, fields: Mapping[str, Any], editable: frozenset[str], known: tuple[str, ...]
+) -> None:
+    for name in fields:
+        if name not in editable:
+            why = "is set by the store" if name in known else "is not a field"
+            raise ValueError(f"{kind} field {name!r} {why} (editable: {', '.join(sorted(editable))})")
+
+
+def _check_text(fields: Mapping[str, Any], *names: str) -> None:
+    for name in names:
+        if name in fields and not isinstance(fields[name], str):
+            raise TypeError(f"{name} must be a str, not {type(fields[name]).__name__}")
+
+
+def _conversation_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    _check_names("conversation", fields, _CONVERSATION_EDITABLE, CONVERSATION_FIELDS)
+    _check_text(fields, "title", "system_prompt")
+    values = dict(fields)
+    if "think" in values:
+        values["think"] = bool(values["think"])
+    if "sampling" in values:
+        values["sampling"] = _sampling_json(values["sampling"])
+    return values
+
+
+def _sampling_json(sampling: Mapping[str, Any] | None) -> str:
+    """Only known keys with finite numbers; ``None`` values mean "the preset" and are dropped."""
+    clean: dict[str, float | int] = {}
+    for key, value in (sampling or {}).items():
+        if key not in SAMPLING_KEYS:
+            raise ValueError(f"unknown sampling key {key!r} (known: {', '.join(SAMPLING_KEYS)})")
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"sampling {key} must be a finite number, not {value!r}")
+        clean[key] = value
+    return json.dumps(clean, sort_keys=True)
+
+
+def _message_values(fields: Mapping[str, Any]) -> dict[str, Any]:
+    _check_names("message", fields, _MESSAGE_EDITABLE, MESSAGE_FIELDS)
+    _check_text(fields, "content", "reasoning")
+    if "status" in fields and fields["status"] not in STATUSES:
+        raise ValueError(f"unknown status {fields['status']!r} (expected one of: {', '.join(STATUSES)})")
+    return dict(fields)
+
+
+def _conversation(row: sqlite3.Row) -> Conversation:
+    d = dict(zip(row.keys(), row))
+    d["think"] = bool(d["think"])
+    d["sampling"] = json.loads(d["sampling"])
+    return Conversation(**d)
+
+
+def _message(row: sqlite3.Row) -> Message:
+    d = dict(zip(row.keys(), row))
+    d["think"] = bool(d["think"])
+    d["thinking_budget_hit"] = bool(d["thinking_budget_hit"])
+    if d["reasoning_collapsed"] is not None:
+        d["reasoning_collapsed"] = bool(d["reasoning_collapsed"])
+    return Message(**d)

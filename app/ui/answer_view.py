@@ -1,0 +1,122 @@
+"""One message's Markdown, shown safely and updated incrementally while it streams.
+
+The text is untrusted model output: the renderer already escapes raw HTML and
+turns images into links; on top of that this view never loads any resource
+(remote or local) and opens links in the system browser only when clicked.
+While streaming, complete blocks are appended once through a cursor and only
+the growing tail is replaced, so a long answer costs linear time.
+
+Signals:
+    link_activated(str): an http(s)/mailto link was clicked.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor
+from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
+
+from app.render.markdown_html import StreamingMarkdown, render_markdown
+
+SAFE_SCHEMES = ("http", "https", "mailto")
+
+
+class AnswerView(QTextBrowser):
+    link_activated = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None, *, dark: bool = False) -> None:
+        super().__init__(parent)
+        self.dark = dark
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+        self.anchorClicked.connect(self._on_anchor)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
+        self._code_blocks: list[str] = []
+        self._stream: StreamingMarkdown | None = None
+        self._tail_start = 0
+        self.markdown = ""
+
+    # ------------------------------------------------------------- content
+
+    def set_markdown(self, text: str) -> None:
+        """Show a complete message."""
+        self._stream = None
+        self.markdown = text
+        rendered = render_markdown(text, dark=self.dark)
+        self._code_blocks = list(rendered.code_blocks)
+        self.setHtml(rendered.html)
+
+    def begin_stream(self) -> None:
+        self._stream = StreamingMarkdown(dark=self.dark)
+        self._tail_start = 0
+        self.markdown = ""
+        self.clear()
+
+    def update_stream(self, text: str) -> None:
+        """The message so far; only what changed since the last call is re-rendered."""
+        if self._stream is None:
+            self.begin_stream()
+        assert self._stream is not None
+        self.markdown = text
+        self._apply(self._stream.update(text))
+
+    def finish_stream(self, text: str) -> None:
+        if self._stream is None:
+            self.set_markdown(text)
+            return
+        self.markdown = text
+        self._apply(self._stream.finish(text))
+        self._stream = None
+
+    def _apply(self, update: Any) -> None:
+        if getattr(update, "restart", False):
+            self.clear()
+            self._tail_start = 0
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(self._tail_start)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if update.append_html:
+            cursor.insertHtml(update.append_html)
+            cursor.insertBlock()
+            self._tail_start = cursor.position()
+        if update.tail_html:
+            cursor.insertHtml(update.tail_html)
+        cursor.endEditBlock()
+        self._code_blocks = list(self._stream.code_blocks) if self._stream else self._code_blocks
+
+    # ------------------------------------------------------------ behaviour
+
+    def loadResource(self, type: int, name: QUrl | str) -> Any:
+        """Never fetch anything a message refers to: no images, no stylesheets, local or remote."""
+        return None
+
+    def _on_anchor(self, url: QUrl) -> None:
+        if url.scheme() == "copy-code":
+            index = int(url.path() or url.toString().split(":", 1)[1])
+            if 0 <= index < len(self._code_blocks):
+                QGuiApplication.clipboard().setText(self._code_blocks[index])
+            return
+        if url.scheme() in SAFE_SCHEMES:
+            self.link_activated.emit(url.toString())
+            QDesktopServices.openUrl(url)
+
+    def code_blocks(self) -> list[str]:
+        return list(self._code_blocks)
+
+    def _fit(self, size: QSize | None = None) -> None:
+        height = int(self.document().size().height()) + 4
+        if self.horizontalScrollBar().isVisible():
+            height += self.horizontalScrollBar().height()
+        self.setFixedHeight(max(height, 20))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit()

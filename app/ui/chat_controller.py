@@ -1,0 +1,365 @@
+"""Runs the turns of the open conversation: store ↔ engine ↔ widgets.
+
+Streaming is coalesced: engine events only fill buffers, and a timer paints
+them at most ~30 times a second, touching only the growing message. The
+partial answer is written to the store at least once a second, so a killed
+app loses at most the last second and finds the answer, marked interrupted,
+on restart.
+
+Signals:
+    conversation_changed(int): a conversation's title/options/time changed (refresh the list).
+    answering_changed(bool): a turn started or ended.
+    notice(str): something to show in the status bar.
+    edit_requested(int): a user message's Edit button (the window asks for the new text).
+    choose_model_requested(): an error's "Choose another model…" button.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.backend.errors import EngineError, NoModelError
+from app.backend.protocol import Answer, ChatMessage, Done, GenerationRequest, Notice, Reasoning, Sampling
+from app.store.chat_store import ChatStore
+from app.store.models import Conversation, Message
+from app.ui.chat_view import ChatView
+from app.ui.composer import Composer
+from app.ui.engine_bridge import EngineBridge
+from app.ui.message_widget import MessageWidget
+
+PAINT_INTERVAL_MS = 33  # ≈30 updates per second at most
+CHECKPOINT_S = 0.5  # well inside the promised "at least once per second"
+TITLE_CHARS = 60
+
+
+@dataclass
+class _Turn:
+    message: Message
+    widget: MessageWidget
+    started: float
+    answer: str = ""
+    reasoning: str = ""
+    pending_reasoning: list[str] = field(default_factory=list)
+    answer_dirty: bool = False
+    think_started: float | None = None
+    think_ended: float | None = None
+    last_checkpoint: float = 0.0
+    user_toggled: bool = False
+
+    def thinking_s(self, now: float) -> float | None:
+        if self.think_started is None:
+            return None
+        return (self.think_ended or now) - self.think_started
+
+
+def title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+class ChatController(QObject):
+    conversation_changed = Signal(int)
+    answering_changed = Signal(bool)
+    notice = Signal(str)
+    edit_requested = Signal(int)
+    choose_model_requested = Signal()
+
+    def __init__(
+        self,
+        store: ChatStore,
+        bridge: EngineBridge,
+        view: ChatView,
+        composer: Composer,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.store, self.bridge, self.view, self.composer = store, bridge, view, composer
+        self.clock = clock
+        self.conversation: Conversation | None = None
+        self.turn: _Turn | None = None
+        self.model_loading = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(PAINT_INTERVAL_MS)
+        self._timer.timeout.connect(self.flush)
+        bridge.stream_event.connect(self._on_event)
+        bridge.failed.connect(self._on_failed)
+        bridge.loaded.connect(self._on_loaded)
+        composer.send_requested.connect(self.send)
+        composer.stop_requested.connect(self.stop)
+        composer.think_toggled.connect(self.set_think)
+        composer.budget_changed.connect(self.set_budget)
+
+    # -------------------------------------------------------- conversations
+
+    def open(self, conversation_id: int) -> None:
+        if self.turn is not None:
+            return  # the window disables switching while answering
+        self.conversation = self.store.get_conversation(conversation_id)
+        widgets = self.view.set_messages(self.store.messages(conversation_id))
+        for w in widgets:
+            self._wire(w)
+        self.composer.set_conversation_options(self.conversation.think, self.conversation.thinking_budget)
+        self.view.scroll_to_bottom()
+
+    def new_conversation(self) -> Conversation:
+        conv = self.store.create_conversation(
+            model=self.bridge.model_path,
+            think=self.composer.think.isChecked(),  # a new chat starts as the toggle shows
+            thinking_budget=self.composer.budget.value() or None,
+        )
+        self.open(conv.id)
+        self.conversation_changed.emit(conv.id)
+        return conv
+
+    def set_think(self, on: bool) -> None:
+        if self.conversation is not None:
+            self.store.update_conversation(self.conversation.id, think=on)
+            self.conversation = self.store.get_conversation(self.conversation.id)
+            self.conversation_changed.emit(self.conversation.id)
+
+    def set_budget(self, tokens: int) -> None:
+        if self.conversation is not None:
+            self.store.update_conversation(self.conversation.id, thinking_budget=tokens or None, touch=False)
+            self.conversation = self.store.get_conversation(self.conversation.id)
+
+    def _wire(self, w: MessageWidget) -> None:
+        w.regenerate_requested.connect(self.regenerate)
+        w.retry_requested.connect(self.regenerate)
+        w.reasoning_toggled.connect(self._on_reasoning_toggled)
+        w.edit_requested.connect(self.edit_requested.emit)
+        w.choose_model_requested.connect(self.choose_model_requested.emit)
+
+    # ---------------------------------------------------------------- model
+
+    def load_model(self, path: str) -> None:
+        self.model_loading = True
+        self.composer.set_model_name(f"loading {path.rsplit('/', 1)[-1]}…")
+        self.bridge.load(path)
+
+    def _on_loaded(self, report: object) -> None:
+        self.model_loading = False
+        info = getattr(report, "info", None)
+        self.composer.set_model_name(info.path.stem if info else None)
+        for n in getattr(report, "notices", []):
+            self.notice.emit(n.text)
+
+    # ---------------------------------------------------------------- turns
+
+    @property
+    def answering(self) -> bool:
+        return self.turn is not None
+
+    def send(self, text: str) -> None:
+        if self.answering or not text.strip():
+            return
+        if self.conversation is None:
+            self.new_conversation()
+        assert self.conversation is not None
+        cid = self.conversation.id
+        if not self.store.messages(cid):
+            self.store.update_conversation(cid, title=title_from(text))
+        user = self.store.add_message(cid, "user", text)
+        self._wire(self.view.add(user))
+        self._start_turn()
+
+    def regenerate(self, message_id: int) -> None:
+        """Write the answer ``message_id`` again (the last one, or a failed one)."""
+        if self.answering or self.conversation is None:
+            return
+        msg = self.store.get_message(message_id)
+        self._truncate(msg.position)
+        self._start_turn()
+
+    def edit_and_resend(self, message_id: int, text: str) -> None:
+        """Replace a user message (and every later turn) and answer it again."""
+        if self.answering or self.conversation is None or not text.strip():
+            return
+        msg = self.store.get_message(message_id)
+        self._truncate(msg.position)
+        self._wire(self.view.add(self.store.add_message(self.conversation.id, "user", text.strip())))
+        self._start_turn()
+
+    def later_turns(self, message_id: int) -> int:
+        msg = self.store.get_message(message_id)
+        return sum(1 for m in self.store.messages(msg.conversation_id) if m.position > msg.position)
+
+    def stop(self) -> None:
+        if self.answering:
+            self.bridge.cancel()
+
+    def _truncate(self, position: int) -> None:
+        assert self.conversation is not None
+        index = next(
+            (i for i, m in enumerate(self.store.messages(self.conversation.id)) if m.position >= position),
+            None,
+        )
+        self.store.delete_messages_from(self.conversation.id, position)
+        if index is not None:
+            self.view.remove_from(index)
+
+    def _request(self) -> GenerationRequest:
+        assert self.conversation is not None
+        conv = self.conversation
+        history: list[ChatMessage] = []
+        if conv.system_prompt.strip():
+            history.append(ChatMessage("system", conv.system_prompt))
+        for m in self.store.messages(conv.id):
+            if m.role == "user":
+                history.append(ChatMessage("user", m.content))
+            elif m.content and m.status in ("complete", "cancelled", "interrupted"):
+                history.append(ChatMessage("assistant", m.content))  # answers only, never reasoning
+        known = {"temperature", "top_p", "top_k", "min_p", "presence_penalty", "seed"}
+        sampling = Sampling(**{k: v for k, v in conv.sampling.items() if k in known})  # type: ignore[arg-type]
+        return GenerationRequest(
+            tuple(history),
+            enable_thinking=conv.think,
+            thinking_budget=conv.thinking_budget if conv.think else None,
+            sampling=sampling,
+        )
+
+    def _start_turn(self) -> None:
+        assert self.conversation is not None
+        conv = self.conversation
+        msg = self.store.add_message(
+            conv.id, "assistant", "", status="streaming", think=conv.think, model=self.bridge.model_path
+        )
+        widget = self.view.add(msg)
+        self._wire(widget)
+        self.turn = _Turn(message=msg, widget=widget, started=self.clock(), last_checkpoint=self.clock())
+        self.view.scroll_to_bottom()
+        self.composer.set_answering(True)
+        self.answering_changed.emit(True)
+        if widget.answer is not None:
+            widget.answer.begin_stream()
+        if widget.reasoning is not None:
+            widget.reasoning.start()
+        if self.bridge.model_path is None and not self.model_loading:
+            self._fail(NoModelError("No model is loaded: choose a Qwen3 GGUF to chat with."))
+            return
+        self.bridge.generate(self._request())
+        self._timer.start()
+
+    # --------------------------------------------------------------- events
+
+    def _on_event(self, ev: object) -> None:
+        t = self.turn
+        if t is None:
+            return
+        if isinstance(ev, Reasoning):
+            if t.think_started is None:
+                t.think_started = self.clock()
+            t.pending_reasoning.append(ev.text)
+        elif isinstance(ev, Answer):
+            if t.think_started is not None and t.think_ended is None:
+                t.think_ended = self.clock()
+            t.answer += ev.text
+            t.answer_dirty = True
+        elif isinstance(ev, Notice):
+            self.notice.emit(ev.text)
+        elif isinstance(ev, Done):
+            self._finish(ev)
+
+    def flush(self) -> None:
+        """Paint what arrived since the last paint; checkpoint to the store when due."""
+        t = self.turn
+        if t is None:
+            return
+        now = self.clock()
+        pane = t.widget.reasoning
+        if t.pending_reasoning:
+            chunk = "".join(t.pending_reasoning)
+            t.pending_reasoning.clear()
+            t.reasoning += chunk
+            if pane is not None:
+                pane.append(chunk)
+        if pane is not None and pane.thinking:
+            if t.answer and t.think_started is not None:
+                pane.finish(t.thinking_s(now), None)
+                if not t.user_toggled:
+                    pane.set_expanded(False)
+            elif t.think_started is not None:
+                pane.show_elapsed(now - t.think_started)
+        if t.answer_dirty and t.widget.answer is not None:
+            t.widget.answer.update_stream(t.answer)
+            t.answer_dirty = False
+        if now - t.last_checkpoint >= CHECKPOINT_S:
+            self.store.update_message(
+                t.message.id, content=t.answer, reasoning=t.reasoning, thinking_s=t.thinking_s(now)
+            )
+            t.last_checkpoint = now
+
+    def _finish(self, done: Done) -> None:
+        t = self.turn
+        assert t is not None
+        self.flush()
+        now = self.clock()
+        status = "cancelled" if done.finish_reason == "cancelled" else "complete"
+        collapsed = (not t.widget.reasoning.expanded) if t.widget.reasoning is not None else None
+        self.store.update_message(
+            t.message.id,
+            content=t.answer,
+            reasoning=t.reasoning,
+            status=status,
+            finish_reason=done.finish_reason,
+            thinking_s=t.thinking_s(now),
+            thinking_budget_hit=done.thinking_budget_hit,
+            prompt_tokens=done.prompt_tokens,
+            evaluated_prompt_tokens=done.evaluated_prompt_tokens,
+            completion_tokens=done.completion_tokens,
+            reasoning_tokens=done.reasoning_tokens,
+            ttft_s=done.ttft_s,
+            decode_tokens_per_s=done.decode_tokens_per_s,
+            reasoning_collapsed=collapsed if t.user_toggled or done.thought else True,
+        )
+        self._end_turn(self.store.get_message(t.message.id))
+
+    def _on_failed(self, error: object) -> None:
+        if self.turn is None:  # a load failed
+            self.model_loading = False
+            self.composer.set_model_name(None)
+            self.notice.emit(getattr(error, "message", str(error)))
+            return
+        self._fail(error)
+
+    def _fail(self, error: object) -> None:
+        t = self.turn
+        assert t is not None
+        self.flush()
+        message = getattr(error, "message", str(error))
+        kind = getattr(error, "kind", None)
+        self.store.update_message(
+            t.message.id, content=t.answer, reasoning=t.reasoning, status="error", error=message
+        )
+        self._end_turn(self.store.get_message(t.message.id))
+        t.widget.show_error(message, kind if isinstance(error, EngineError) else None)
+
+    def _end_turn(self, stored: Message) -> None:
+        t = self.turn
+        assert t is not None and self.conversation is not None
+        self._timer.stop()
+        self.turn = None
+        t.widget.show_message(stored)  # one full render of the final text
+        if t.widget.reasoning is not None and stored.reasoning_collapsed is not None:
+            t.widget.reasoning.set_expanded(not stored.reasoning_collapsed)
+        self.composer.set_answering(False)
+        self.answering_changed.emit(False)
+        self.conversation_changed.emit(self.conversation.id)
+
+    def abandon_turn(self) -> None:
+        """The window is closing mid-answer: keep what was written, marked as stopped."""
+        t = self.turn
+        if t is None:
+            return
+        self.flush()
+        self.store.update_message(t.message.id, content=t.answer, reasoning=t.reasoning, status="cancelled")
+        self._timer.stop()
+        self.turn = None
+
+    def _on_reasoning_toggled(self, message_id: int, expanded: bool) -> None:
+        if self.turn is not None and self.turn.message.id == message_id:
+            self.turn.user_toggled = True
+        self.store.update_message(message_id, reasoning_collapsed=not expanded)

@@ -1,0 +1,74 @@
+"""A conversation's system prompt and sampling overrides (empty = Qwen's preset)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from app.backend.sampling import NON_THINKING_PRESET, THINKING_PRESET
+from app.store.models import Conversation
+
+# (key, label, minimum, maximum, step, decimals); -1 shows "preset".
+FIELDS = [
+    ("temperature", "Temperature", 0.0, 2.0, 0.05, 2),
+    ("top_p", "Top-p", 0.01, 1.0, 0.05, 2),
+    ("top_k", "Top-k", 0, 200, 1, 0),
+    ("min_p", "Min-p", 0.0, 1.0, 0.01, 2),
+    ("presence_penalty", "Presence penalty", 0.0, 2.0, 0.1, 2),
+    ("seed", "Seed", 0, 2**31 - 1, 1, 0),
+]
+
+
+class ConversationSettingsDialog(QDialog):
+    def __init__(self, conversation: Conversation, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Conversation settings")
+        form = QFormLayout(self)
+        self.system_prompt = QPlainTextEdit(conversation.system_prompt)
+        self.system_prompt.setPlaceholderText("Optional instructions for the whole conversation")
+        form.addRow("System prompt", self.system_prompt)
+        preset = THINKING_PRESET if conversation.think else NON_THINKING_PRESET
+        form.addRow(
+            QLabel(f"Sampling (empty = Qwen's {'thinking' if conversation.think else 'non-thinking'} preset)")
+        )
+        self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
+        for key, label, lo, hi, step, decimals in FIELDS:
+            value = conversation.sampling.get(key)
+            box: QSpinBox | QDoubleSpinBox
+            if decimals:
+                dbox = QDoubleSpinBox()
+                dbox.setDecimals(decimals)
+                dbox.setRange(lo - step, hi)
+                dbox.setSingleStep(step)
+                dbox.setValue(dbox.minimum() if value is None else float(value))
+                box = dbox
+            else:
+                ibox = QSpinBox()
+                ibox.setRange(int(lo) - 1, int(hi))
+                ibox.setValue(ibox.minimum() if value is None else int(value))
+                box = ibox
+            default = getattr(preset, key, None)
+            box.setSpecialValueText(f"preset ({default})" if default is not None else "random")
+            self.fields[key] = box
+            form.addRow(label, box)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> tuple[str, dict[str, float | int]]:
+        sampling: dict[str, float | int] = {}
+        for key, box in self.fields.items():
+            if box.value() != box.minimum():
+                sampling[key] = box.value()
+        return self.system_prompt.toPlainText().strip(), sampling

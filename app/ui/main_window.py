@@ -1,0 +1,339 @@
+"""The main window: conversations on the left, the open conversation on the right."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.store.chat_store import ChatStore
+from app.store.export import to_json, to_markdown
+from app.ui.chat_controller import ChatController
+from app.ui.chat_view import ChatView
+from app.ui.composer import Composer
+from app.ui.conversation_list import ConversationList
+from app.ui.conversation_settings import ConversationSettingsDialog
+from app.ui.engine_bridge import EngineBridge
+from app.ui.settings import Settings
+
+log = logging.getLogger("qwendesk.ui")
+UNDO_MS = 10_000
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self, store: ChatStore, bridge: EngineBridge, settings: Settings, *, dark: bool = False
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("QwenDesk")
+        self.store, self.bridge, self.settings, self.dark = store, bridge, settings, dark
+        self.conversations = ConversationList()
+        self.view = ChatView(dark=dark)
+        self.composer = Composer()
+        self.controller = ChatController(store, bridge, self.view, self.composer)
+
+        self.title = QLabel("New chat")
+        self.title.setObjectName("conversationTitle")
+        font = self.title.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.title.setFont(font)
+        self.mode_badge = QLabel()
+        self.mode_badge.setObjectName("modeBadge")
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.setFlat(True)
+        self.settings_button.clicked.connect(self.edit_conversation_settings)
+        header = QHBoxLayout()
+        header.setContentsMargins(16, 8, 12, 0)
+        header.addWidget(self.title, 1)
+        header.addWidget(self.mode_badge)
+        header.addWidget(self.settings_button)
+        right = QWidget()
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addLayout(header)
+        column.addWidget(self.view, 1)
+        column.addWidget(self.composer)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.conversations)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 740])
+        self.setCentralWidget(self.splitter)
+
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.hide()
+        self.undo_button.clicked.connect(self._undo_delete)
+        self.statusBar().addPermanentWidget(self.undo_button)
+        self._undo_timer = QTimer(self, singleShot=True, interval=UNDO_MS)
+        self._undo_timer.timeout.connect(self._undo_expired)
+        self._deleted: int | None = None
+
+        self._actions()
+        self._connect()
+        self.apply_font_size(settings.font_size)
+        self._restore_geometry()
+        self.refresh_list()
+        ids = self.conversations.ids()
+        if ids:
+            self.open_conversation(ids[0])
+        else:
+            self._show_header()
+        self.composer.input.setFocus()
+
+    # -------------------------------------------------------------- set-up
+
+    def _actions(self) -> None:
+        def act(menu, text: str, slot, shortcut=None) -> QAction:
+            a = QAction(text, self)
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            return a
+
+        file = self.menuBar().addMenu("&File")
+        act(file, "&New chat", self.new_conversation, QKeySequence.StandardKey.New)
+        act(file, "Choose &model…", self.choose_model, "Ctrl+O")
+        act(file, "&Export conversation…", self.export_current, "Ctrl+E")
+        file.addSeparator()
+        act(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        conv = self.menuBar().addMenu("&Conversation")
+        act(conv, "&Search", self.focus_search, QKeySequence.StandardKey.Find)
+        act(conv, "&Rename…", self.rename_current, "F2")
+        act(conv, "&Delete", self.delete_current)
+        act(conv, "Se&ttings…", self.edit_conversation_settings)
+        act(conv, "&Stop answering", self.controller.stop, "Esc")
+        view = self.menuBar().addMenu("&View")
+        act(
+            view,
+            "&Bigger text",
+            lambda: self.apply_font_size(self.settings.font_size + 1),
+            QKeySequence.StandardKey.ZoomIn,
+        )
+        view.actions()[-1].setShortcuts([QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
+        act(
+            view,
+            "&Smaller text",
+            lambda: self.apply_font_size(self.settings.font_size - 1),
+            QKeySequence.StandardKey.ZoomOut,
+        )
+        act(view, "&Normal text", lambda: self.apply_font_size(11), "Ctrl+0")
+        theme = view.addMenu("&Theme (applies at restart)")
+        for name in ("system", "light", "dark"):
+            a = act(theme, name.capitalize(), lambda _=False, n=name: self.settings.set("theme", n))
+            a.setCheckable(True)
+            a.setChecked(self.settings.get("theme") == name)
+
+    def _connect(self) -> None:
+        c = self.controller
+        self.conversations.selected.connect(self.open_conversation)
+        self.conversations.new_requested.connect(self.new_conversation)
+        self.conversations.rename_requested.connect(self._rename)
+        self.conversations.delete_requested.connect(self.delete_conversation)
+        self.conversations.search_changed.connect(lambda _t: self.refresh_list())
+        c.conversation_changed.connect(self._on_conversation_changed)
+        c.answering_changed.connect(self._on_answering)
+        c.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        c.edit_requested.connect(self.edit_message)
+        c.choose_model_requested.connect(self.choose_model)
+        self.composer.model_change_requested.connect(self.choose_model)
+        self.bridge.loaded.connect(lambda r: self.settings.set("last_model", str(r.info.path)))
+
+    # ------------------------------------------------------- conversations
+
+    def refresh_list(self) -> None:
+        query = self.conversations.search.text().strip()
+        items = self.store.search(query) if query else self.store.list_conversations()
+        current = self.controller.conversation.id if self.controller.conversation else None
+        self.conversations.set_conversations(items, current)
+
+    def open_conversation(self, cid: int) -> None:
+        if self.controller.answering:
+            return
+        self.controller.open(cid)
+        self.refresh_list()
+        self._show_header()
+
+    def new_conversation(self) -> None:
+        if self.controller.answering:
+            return
+        self.controller.new_conversation()
+        self.refresh_list()
+        self._show_header()
+        self.composer.input.setFocus()
+
+    def _on_conversation_changed(self, cid: int) -> None:
+        if self.controller.conversation and self.controller.conversation.id == cid:
+            self.controller.conversation = self.store.get_conversation(cid)
+        self.refresh_list()
+        self._show_header()
+
+    def _show_header(self) -> None:
+        conv = self.controller.conversation
+        self.title.setText(conv.title if conv else "New chat")
+        think = conv.think if conv else self.composer.think.isChecked()
+        self.mode_badge.setText("Thinking on" if think else "Thinking off")
+        self.settings_button.setEnabled(conv is not None)
+        self.setWindowTitle(f"{conv.title} — QwenDesk" if conv else "QwenDesk")
+
+    def _on_answering(self, answering: bool) -> None:
+        self.conversations.setEnabled(not answering)
+
+    def focus_search(self) -> None:
+        self.conversations.search.setFocus()
+        self.conversations.search.selectAll()
+
+    def rename_current(self) -> None:
+        conv = self.controller.conversation
+        if conv is not None:
+            self.conversations.ask_rename(conv.id, conv.title)
+
+    def _rename(self, cid: int, title: str) -> None:
+        self.store.rename(cid, title)
+        self._on_conversation_changed(cid)
+
+    def delete_current(self) -> None:
+        if self.controller.conversation is not None:
+            self.delete_conversation(self.controller.conversation.id)
+
+    def delete_conversation(self, cid: int) -> None:
+        if self.controller.answering:
+            return
+        conv = self.store.get_conversation(cid)
+        self._undo_expired()
+        self.store.delete(cid)
+        self._deleted = cid
+        if self.controller.conversation and self.controller.conversation.id == cid:
+            self.controller.conversation = None
+            self.view.clear()
+        self.refresh_list()
+        ids = self.conversations.ids()
+        if self.controller.conversation is None and ids:
+            self.open_conversation(ids[0])
+        self._show_header()
+        self.statusBar().showMessage(f"Deleted “{conv.title}”.", UNDO_MS)
+        self.undo_button.show()
+        self._undo_timer.start()
+
+    def _undo_delete(self) -> None:
+        if self._deleted is None:
+            return
+        cid, self._deleted = self._deleted, None
+        self.store.undelete(cid)
+        self.undo_button.hide()
+        self.statusBar().clearMessage()
+        self.refresh_list()
+        self.open_conversation(cid)
+        self.refresh_list()
+
+    def _undo_expired(self) -> None:
+        self.undo_button.hide()
+        self._deleted = None
+
+    def edit_conversation_settings(self) -> None:
+        conv = self.controller.conversation
+        if conv is None:
+            return
+        dialog = ConversationSettingsDialog(conv, self)
+        if dialog.exec():
+            prompt, sampling = dialog.values()
+            self.store.update_conversation(conv.id, system_prompt=prompt, sampling=sampling, touch=False)
+            self.controller.conversation = self.store.get_conversation(conv.id)
+
+    def edit_message(self, message_id: int) -> None:
+        msg = self.store.get_message(message_id)
+        text, ok = QInputDialog.getMultiLineText(self, "Edit message", "Your message:", msg.content)
+        if not ok or not text.strip():
+            return
+        later = self.controller.later_turns(message_id)
+        if later:
+            answer = QMessageBox.question(
+                self,
+                "Edit and resend",
+                f"Resending replaces the {later} later message{'s' if later > 1 else ''} "
+                "of this conversation.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.controller.edit_and_resend(message_id, text)
+
+    # --------------------------------------------------------------- model
+
+    def choose_model(self) -> None:
+        start = str(Path(self.bridge.model_path).parent) if self.bridge.model_path else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a Qwen3 GGUF", start, "GGUF models (*.gguf)")
+        if path:
+            self.controller.load_model(path)
+
+    # -------------------------------------------------------------- export
+
+    def export_current(self) -> None:
+        conv = self.controller.conversation
+        if conv is None:
+            return
+        safe = (
+            "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in conv.title).strip() or "conversation"
+        )
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export conversation", str(Path.home() / f"{safe}.md"), "Markdown (*.md);;JSON (*.json)"
+        )
+        if path:
+            self.export_to(Path(path))
+
+    def export_to(self, path: Path) -> None:
+        conv = self.controller.conversation
+        assert conv is not None
+        messages = self.store.messages(conv.id)
+        if path.suffix.lower() == ".json":
+            path.write_text(
+                json.dumps(to_json(conv, messages), ensure_ascii=False, indent=2), encoding="utf-8"
+            )
+        else:
+            path.write_text(to_markdown(conv, messages), encoding="utf-8")
+        self.statusBar().showMessage(f"Exported to {path}", 10_000)
+
+    # ------------------------------------------------------------ settings
+
+    def apply_font_size(self, points: int) -> None:
+        self.settings.font_size = points
+        font = self.view.font()
+        font.setPointSize(self.settings.font_size)
+        self.view.setFont(font)
+        self.composer.input.setFont(font)
+
+    def _restore_geometry(self) -> None:
+        geometry = self.settings.get("window/geometry")
+        if geometry:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1100, 760)
+        splitter = self.settings.get("window/splitter")
+        if splitter:
+            self.splitter.restoreState(splitter)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.set("window/geometry", self.saveGeometry())
+        self.settings.set("window/splitter", self.splitter.saveState())
+        self.settings.sync()
+        self.controller.stop()
+        self.bridge.shutdown()
+        self.controller.abandon_turn()
+        self.store.purge_deleted()
+        super().closeEvent(event)

@@ -1,0 +1,175 @@
+"""One turn in the conversation: a user message, or an assistant answer with its reasoning.
+
+Signals:
+    regenerate_requested(int): message id of the answer to write again.
+    edit_requested(int): message id of the user message to edit and resend.
+    reasoning_toggled(int, bool): the user expanded/collapsed a reasoning pane.
+    retry_requested(int): an error's Retry button (message id of the failed answer).
+    choose_model_requested(): an error's "Choose another model…" button.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.store.models import Message
+from app.ui.answer_view import AnswerView
+from app.ui.reasoning_pane import ReasoningPane
+
+STATUS_TEXT = {
+    "interrupted": "Interrupted: the app stopped while this answer was being written.",
+    "cancelled": "Stopped.",
+}
+# Engine error kinds whose fix is another model rather than another try.
+MODEL_PROBLEMS = {"model_missing", "bad_model", "load_failed", "no_model", "unsupported_context"}
+
+
+def model_label(model: str | None) -> str:
+    return Path(model).stem if model else "Assistant"
+
+
+class MessageWidget(QFrame):
+    regenerate_requested = Signal(int)
+    edit_requested = Signal(int)
+    reasoning_toggled = Signal(int, bool)
+    retry_requested = Signal(int)
+    choose_model_requested = Signal()
+
+    def __init__(self, message: Message, *, dark: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.message = message
+        self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
+        self.setFrameShape(QFrame.Shape.StyledPanel if message.role == "user" else QFrame.Shape.NoFrame)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(4)
+        who = QLabel("You" if message.role == "user" else model_label(message.model))
+        who.setObjectName("role")
+        font = who.font()
+        font.setBold(True)
+        who.setFont(font)
+        layout.addWidget(who)
+
+        self.reasoning: ReasoningPane | None = None
+        self.answer: AnswerView | None = None
+        self.user_text: QLabel | None = None
+        if message.role == "user":
+            self.user_text = QLabel(message.content)
+            self.user_text.setTextFormat(Qt.TextFormat.PlainText)
+            self.user_text.setWordWrap(True)
+            self.user_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            layout.addWidget(self.user_text)
+        else:
+            if message.think or message.reasoning:
+                self.reasoning = ReasoningPane(self)
+                self.reasoning.toggled.connect(lambda on: self.reasoning_toggled.emit(self.message.id, on))
+                layout.addWidget(self.reasoning)
+            self.answer = AnswerView(self, dark=dark)
+            layout.addWidget(self.answer)
+
+        self.status = QLabel()
+        self.status.setObjectName("status")
+        self.status.setWordWrap(True)
+        self.status.hide()
+        layout.addWidget(self.status)
+
+        self.error_box = QFrame(self)
+        self.error_box.setObjectName("errorBox")
+        error_layout = QVBoxLayout(self.error_box)
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        error_layout.addWidget(self.error_label)
+        buttons = QHBoxLayout()
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.message.id))
+        self.model_button = QPushButton("Choose another model…")
+        self.model_button.clicked.connect(self.choose_model_requested.emit)
+        buttons.addWidget(self.retry_button)
+        buttons.addWidget(self.model_button)
+        buttons.addStretch(1)
+        error_layout.addLayout(buttons)
+        self.error_box.hide()
+        layout.addWidget(self.error_box)
+
+        actions = QHBoxLayout()
+        actions.setSpacing(2)
+        self.copy_button = self._action("Copy", self._copy)
+        actions.addWidget(self.copy_button)
+        if message.role == "user":
+            self.edit_button = self._action("Edit", lambda: self.edit_requested.emit(self.message.id))
+            actions.addWidget(self.edit_button)
+        else:
+            self.regenerate_button = self._action(
+                "Regenerate", lambda: self.regenerate_requested.emit(self.message.id)
+            )
+            actions.addWidget(self.regenerate_button)
+        actions.addStretch(1)
+        layout.addLayout(actions)
+        self.show_message(message)
+
+    def _action(self, text: str, slot) -> QToolButton:
+        b = QToolButton(self)
+        b.setText(text)
+        b.setAutoRaise(True)
+        b.clicked.connect(slot)
+        return b
+
+    # ------------------------------------------------------------- content
+
+    def show_message(self, m: Message) -> None:
+        """Show a stored (complete, interrupted, cancelled or failed) message."""
+        self.message = m
+        if m.role == "user":
+            return
+        assert self.answer is not None
+        self.answer.set_markdown(m.content)
+        if self.reasoning is not None:
+            self.reasoning.set_text(m.reasoning)
+            self.reasoning.finish(
+                m.thinking_s,
+                m.reasoning_tokens,
+                budget_hit=m.thinking_budget_hit,
+                unclosed=m.status != "complete" and not m.content and bool(m.reasoning),
+            )
+            self.reasoning.set_expanded(bool(m.reasoning_collapsed is False))
+            if not m.reasoning and m.status == "complete":
+                self.reasoning.hide()  # the model answered without thinking (/no_think)
+        self._show_status(m)
+
+    def _show_status(self, m: Message) -> None:
+        text = STATUS_TEXT.get(m.status, "")
+        if m.status == "complete" and m.finish_reason == "length":
+            text = "The answer reached the length limit."
+        self.status.setText(text)
+        self.status.setVisible(bool(text))
+        if m.status == "error":
+            self.show_error(m.error or "Something went wrong.", kind=None)
+        else:
+            self.error_box.hide()
+
+    def show_error(self, message: str, kind: str | None) -> None:
+        self.error_label.setText(message)
+        self.model_button.setVisible(kind in MODEL_PROBLEMS or kind is None)
+        self.error_box.show()
+
+    def set_last(self, last: bool) -> None:
+        """Only the last answer can be regenerated."""
+        if self.message.role == "assistant":
+            self.regenerate_button.setVisible(last)
+
+    def _copy(self) -> None:
+        text = self.message.content if self.answer is None else self.answer.markdown
+        QGuiApplication.clipboard().setText(text)
