@@ -110,6 +110,8 @@ class Worker:
                 elif isinstance(cmd, UnloadCommand):
                     self._unload()
                     self._reply(Unloaded())
+            except (BrokenPipeError, EOFError, ConnectionResetError):
+                return  # the app went away (closed or killed): nobody to answer
             except Exception as exc:  # a bug here must not look like a llama.cpp crash
                 log.exception("engine worker failed")
                 self._reply(Failed("engine", f"The engine failed: {type(exc).__name__}: {exc}"))
@@ -218,9 +220,26 @@ class Worker:
         start = self._single_token("<|im_start|>")
         if start is not None:
             self.stop_ids.add(start)  # never let the model write the user's next turn
-        vocab = self.llm._model.vocab
+        vocab = self.vocab = self.llm._model.vocab
+        self.pieces: dict[int, bytes] = {}
         self.is_eog = lambda tok: tok in self.stop_ids or bool(self.lc.llama_vocab_is_eog(vocab, tok))
         self.add_bos = bool(self.llm._model.add_bos_token())
+
+    def _piece(self, tok: int) -> bytes:
+        """A token's bytes, cached. llama-cpp-python's detokenize uses a 32-byte buffer and
+        silently drops longer tokens (long runs of spaces or symbols exist in Qwen's vocabulary)."""
+        piece = self.pieces.get(tok)
+        if piece is None:
+            size = 64
+            buf = ctypes.create_string_buffer(size)
+            n = self.lc.llama_token_to_piece(self.vocab, tok, buf, size, 0, False)
+            if n < 0:  # -n is the size it needs
+                size = -n
+                buf = ctypes.create_string_buffer(size)
+                n = self.lc.llama_token_to_piece(self.vocab, tok, buf, size, 0, False)
+            piece = buf.raw[: max(n, 0)]
+            self.pieces[tok] = piece
+        return piece
 
     def _unload(self) -> None:
         if self.llm is not None:
@@ -304,7 +323,7 @@ class Worker:
                     if kill_after is not None and completion >= kill_after:
                         os.kill(os.getpid(), signal.SIGKILL)
                     tag = self.think_ids.get(tok)
-                    text = tag if tag is not None else utf8.decode(llm.detokenize([tok]))
+                    text = tag if tag is not None else utf8.decode(self._piece(tok))
                     was_reasoning = splitter.in_reasoning
                     self._send_segments(splitter.feed(text))
                     if was_reasoning and splitter.in_reasoning:

@@ -235,6 +235,7 @@ class ChatController(QObject):
         self.answering_changed.emit(True)
         if widget.answer is not None:
             widget.answer.begin_stream()
+        widget.set_streaming(True)
         if widget.reasoning is not None:
             widget.reasoning.start()
         if self.bridge.model_path is None and not self.model_loading:
@@ -285,6 +286,7 @@ class ChatController(QObject):
                 pane.show_elapsed(now - t.think_started)
         if t.answer_dirty and t.widget.answer is not None:
             t.widget.answer.update_stream(t.answer)
+            t.widget.answer.show()
             t.answer_dirty = False
         if now - t.last_checkpoint >= CHECKPOINT_S:
             self.store.update_message(

@@ -58,7 +58,8 @@ class Composer(QWidget):
         self.input = ComposerInput(self)
         self.input.setPlaceholderText("Message Qwen3…  (Enter sends, Shift+Enter for a new line)")
         self.input.setTabChangesFocus(True)
-        self.input.setMaximumHeight(140)
+        lines = self.input.fontMetrics().lineSpacing()
+        self.input.setFixedHeight(lines * 3 + 14)  # three lines; longer text scrolls
         self.input.submit.connect(self._on_submit)
         self.input.escape.connect(self._on_escape)
 

@@ -104,7 +104,9 @@ class MessageWidget(QFrame):
         self.error_box.hide()
         layout.addWidget(self.error_box)
 
-        actions = QHBoxLayout()
+        self.actions_bar = QWidget(self)
+        actions = QHBoxLayout(self.actions_bar)
+        actions.setContentsMargins(0, 0, 0, 0)
         actions.setSpacing(2)
         self.copy_button = self._action("Copy", self._copy)
         actions.addWidget(self.copy_button)
@@ -117,7 +119,7 @@ class MessageWidget(QFrame):
             )
             actions.addWidget(self.regenerate_button)
         actions.addStretch(1)
-        layout.addLayout(actions)
+        layout.addWidget(self.actions_bar)
         self.show_message(message)
 
     def _action(self, text: str, slot) -> QToolButton:
@@ -129,13 +131,21 @@ class MessageWidget(QFrame):
 
     # ------------------------------------------------------------- content
 
+    def set_streaming(self, streaming: bool) -> None:
+        """While an answer streams: no actions yet, and no empty answer box under the thinking."""
+        self.actions_bar.setVisible(not streaming)
+        if self.answer is not None:
+            self.answer.setVisible(not streaming or bool(self.answer.markdown))
+
     def show_message(self, m: Message) -> None:
         """Show a stored (complete, interrupted, cancelled or failed) message."""
         self.message = m
         if m.role == "user":
             return
         assert self.answer is not None
+        self.set_streaming(m.status == "streaming")
         self.answer.set_markdown(m.content)
+        self.answer.setVisible(bool(m.content) or m.status not in ("streaming", "error"))
         if self.reasoning is not None:
             self.reasoning.set_text(m.reasoning)
             self.reasoning.finish(

@@ -262,3 +262,11 @@ def test_failed_load_leaves_no_half_loaded_model(
         list(engine.generate(GenerationRequest(HI)))
     engine.load(str(scripted_model))
     assert run(engine, GenerationRequest(HI))[1] == "Hello! How can I help?"
+
+
+def test_tokens_longer_than_32_bytes_are_not_lost(engine: Engine, models_dir: Path) -> None:
+    """llama-cpp-python's own detokenize drops them (a 32-byte buffer); the engine must not."""
+    long_token = " " + "=" * 47
+    model = write_scripted_gguf(models_dir / "long-token.gguf", Script(answer=("Rule:", long_token, "!")))
+    engine.load(str(model))
+    assert run(engine, GenerationRequest(HI, enable_thinking=False))[1] == f"Rule:{long_token}!"
