@@ -16,14 +16,12 @@ from pathlib import Path
 
 from app.models.synthetic import Script, write_scripted_gguf
 
-REASONING = tuple(
-    " " + w
-    for w in (
-        "The user wants to read a text file line by line in Python. The simplest idiom is a with-block "
-        "around open(), iterating over the file object; it closes the file even on errors. I should "
-        "mention strip() for the newline and the encoding argument, then keep the answer short."
-    ).split()
+THOUGHT = (
+    "The user wants to read a text file line by line in Python. The simplest idiom is a with-block "
+    "around open(), iterating over the file object; it closes the file even on errors. I should "
+    "mention strip() for the newline and the encoding argument, then keep the answer short."
 )
+REASONING = tuple(" " + w for w in THOUGHT.split(" "))
 ANSWER = (
     "Here",
     "’s",
@@ -85,7 +83,7 @@ def shoot(out_dir: Path, home: Path, model: Path, stage: str) -> None:
         window.grab().save(str(out_dir / name))
         print("saved", out_dir / name, flush=True)
 
-    def when(cond, then, every: int = 50) -> None:  # noqa: ANN001
+    def when(cond, then, every: int = 50) -> None:
         def poll() -> None:
             if cond():
                 then()
