@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"QwenDesk {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does to stderr")
-    parser.add_argument("--model", metavar="PATH", help="open the window with this GGUF loaded")
+    parser.add_argument(
+        "--model", metavar="PATH|NAME", help="open the window with this GGUF (or model name) loaded"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chat.add_parser(sub)
     bench.add_parser(sub)

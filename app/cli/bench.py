@@ -187,7 +187,7 @@ def _run_engine(args: argparse.Namespace) -> int:
     report = "\n".join(lines)
     print(report)
     if args.write:
-        _write_section(Path(args.write), report)
+        write_section(Path(args.write), report)
     return 0
 
 
@@ -230,11 +230,12 @@ def _cancel_latency(engine: Engine) -> float:
     raise RuntimeError("no done event")
 
 
-def _write_section(path: Path, section: str) -> None:
+def write_section(path: Path, section: str, begin: str = MARK_BEGIN, end: str = MARK_END) -> None:
+    """Replace the part of a markdown file between ``begin`` and ``end`` (or append it)."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if MARK_BEGIN in text and MARK_END in text:
-        head, rest = text.split(MARK_BEGIN, 1)
-        tail = rest.split(MARK_END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
         text = head + section + tail
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"

@@ -28,6 +28,7 @@ from app.backend.protocol import (
     StreamEvent,
     event_to_json,
 )
+from app.models.locate import resolve_model
 
 EXIT_ERROR = 1
 EXIT_CANCELLED = 130
@@ -39,7 +40,12 @@ def add_parser(sub: Any) -> None:
         help="chat with a model in the terminal",
         description="Chat with a Qwen3 GGUF. With PROMPT: one turn; without: one message per stdin line.",
     )
-    p.add_argument("--model", required=True, metavar="PATH", help="a GGUF file (first part of a split model)")
+    p.add_argument(
+        "--model",
+        required=True,
+        metavar="PATH|NAME",
+        help="a GGUF file (first part of a split model), or the name of one in the models dir",
+    )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--think", dest="think", action="store_true", default=True, help="thinking mode (default)"
@@ -170,7 +176,7 @@ def run(
     with engine_factory() as engine:
         try:
             report = engine.load(
-                args.model,
+                resolve_model(args.model),
                 n_ctx=args.ctx,
                 n_threads=args.threads,
                 n_gpu_layers=args.gpu_layers,

@@ -10,6 +10,7 @@ from PySide6.QtCore import QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from app import __version__
+from app.models.locate import resolve_model
 from app.store.chat_store import ChatStore
 from app.ui import theme
 from app.ui.engine_bridge import EngineBridge
@@ -51,7 +52,7 @@ def build_window(model: str | None = None) -> MainWindow:
             15_000,
         )
     last = str(settings.get("last_model") or "")
-    target = model or (last if last and Path(last).is_file() else None)
+    target = resolve_model(model) if model else (last if last and Path(last).is_file() else None)
     if target:
         window.controller.load_model(target)
     return window

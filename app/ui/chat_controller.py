@@ -344,7 +344,9 @@ class ChatController(QObject):
         assert t is not None and self.conversation is not None
         self._timer.stop()
         self.turn = None
-        t.widget.show_message(stored)  # one full render of the final text
+        if t.widget.answer is not None:
+            t.widget.answer.finish_stream(t.answer)  # only the tail is rendered again
+        t.widget.show_message(stored, render_answer=False)
         if t.widget.reasoning is not None and stored.reasoning_collapsed is not None:
             t.widget.reasoning.set_expanded(not stored.reasoning_collapsed)
         self.composer.set_answering(False)

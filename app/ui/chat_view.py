@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
 
+from app.render.markdown_html import render_markdown
 from app.store.models import Message
 from app.ui.message_widget import MessageWidget
 
@@ -32,6 +33,8 @@ class ChatView(QScrollArea):
         bar = self.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range)
+        # Load Markdown and Pygments now rather than in the middle of the first answer.
+        render_markdown("**warm-up**\n\n```python\npass\n```", dark=dark)
 
     def clear(self) -> None:
         for w in self.widgets:

@@ -111,9 +111,9 @@ class EngineBridge(QObject):
             if kind == "event":
                 self.stream_event.emit(payload)
             elif kind == "loaded":
-                path, report = payload  # type: ignore[misc]
-                self.model_path = path
-                self.loaded.emit(report)
+                assert isinstance(payload, tuple)
+                self.model_path = str(payload[0])
+                self.loaded.emit(payload[1])
             elif kind == "failed":
                 self.failed.emit(payload)
             elif kind == "done":

@@ -137,14 +137,18 @@ class MessageWidget(QFrame):
         if self.answer is not None:
             self.answer.setVisible(not streaming or bool(self.answer.markdown))
 
-    def show_message(self, m: Message) -> None:
-        """Show a stored (complete, interrupted, cancelled or failed) message."""
+    def show_message(self, m: Message, *, render_answer: bool = True) -> None:
+        """Show a stored (complete, interrupted, cancelled or failed) message.
+
+        ``render_answer=False`` when the answer view already holds the streamed text.
+        """
         self.message = m
         if m.role == "user":
             return
         assert self.answer is not None
         self.set_streaming(m.status == "streaming")
-        self.answer.set_markdown(m.content)
+        if render_answer:
+            self.answer.set_markdown(m.content)
         self.answer.setVisible(bool(m.content) or m.status not in ("streaming", "error"))
         if self.reasoning is not None:
             self.reasoning.set_text(m.reasoning)

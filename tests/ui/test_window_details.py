@@ -1,0 +1,102 @@
+"""Smaller promises of the chat window: geometry, copy buttons, edit confirmation, settings, pinning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QInputDialog, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from app.ui.conversation_settings import ConversationSettingsDialog
+from app.ui.main_window import MainWindow
+from tests.ui.conftest import open_window, send
+
+
+def test_geometry_and_splitter_are_remembered(qtbot: QtBot) -> None:
+    window = open_window(qtbot, None)
+    window.resize(700, 520)
+    window.splitter.setSizes([300, 400])
+    window.close()
+    again = open_window(qtbot, None)
+    assert (again.width(), again.height()) == (700, 520)
+    assert abs(again.splitter.sizes()[0] - 300) <= 2
+    again.close()
+
+
+def test_code_block_and_message_copy_buttons(qtbot: QtBot, window: MainWindow) -> None:
+    conv = window.store.create_conversation(title="code")
+    window.store.add_message(conv.id, "user", "code please")
+    text = "Two blocks:\n\n```python\nprint(1)\n```\n\n```sh\necho two\n```"
+    window.store.add_message(conv.id, "assistant", text, status="complete")
+    window.refresh_list()
+    window.open_conversation(conv.id)
+    answer = window.view.widgets[-1].answer
+    answer.anchorClicked.emit(QUrl("copy-code:1"))
+    assert QGuiApplication.clipboard().text() == "echo two"
+    window.view.widgets[-1].copy_button.click()
+    assert QGuiApplication.clipboard().text().startswith("Two blocks:")
+
+
+def test_edit_asks_before_replacing_later_turns(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    send(qtbot, window, "first")
+    send(qtbot, window, "second")
+    first_user = window.view.widgets[0]
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *a, **k: ("first, again", True))
+    asked: list[str] = []
+
+    def refuse(_parent, _title, text, *a, **k):
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", refuse)
+    first_user.edit_button.click()
+    assert "3 later messages" in asked[0]
+    assert len(window.store.messages(window.controller.conversation.id)) == 4  # nothing replaced
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.view.widgets[0].edit_button.click()
+    qtbot.waitUntil(lambda: not window.controller.answering)
+    contents = [m.content for m in window.store.messages(window.controller.conversation.id)]
+    assert contents[0] == "first, again" and len(contents) == 2
+
+
+def test_conversation_settings_round_trip(qtbot: QtBot, window: MainWindow) -> None:
+    conv = window.store.create_conversation(title="s", system_prompt="Be brief.", sampling={"top_k": 5})
+    dialog = ConversationSettingsDialog(conv)
+    qtbot.addWidget(dialog)
+    prompt, sampling = dialog.values()
+    assert prompt == "Be brief." and sampling == {"top_k": 5}
+    dialog.fields["temperature"].setValue(0.3)
+    dialog.fields["top_k"].setValue(dialog.fields["top_k"].minimum())  # back to the preset
+    assert dialog.values()[1] == {"temperature": 0.3}
+
+
+def test_the_system_prompt_and_overrides_reach_the_engine(qtbot: QtBot, window: MainWindow) -> None:
+    send(qtbot, window, "hi")
+    cid = window.controller.conversation.id
+    window.store.update_conversation(cid, system_prompt="Answer in French.", sampling={"temperature": 0.9})
+    window.controller.conversation = window.store.get_conversation(cid)
+    request = window.controller._request()
+    assert request.messages[0].role == "system" and request.messages[0].content == "Answer in French."
+    assert request.sampling.temperature == 0.9 and request.enable_thinking
+
+
+def test_view_stays_where_the_user_scrolled(qtbot: QtBot, looping_model: Path) -> None:
+    window = open_window(qtbot, looping_model)
+    window.resize(800, 500)
+    window.composer.input.setPlainText("go")
+    window.composer._on_submit()
+    bar = window.view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 200, timeout=20_000)
+    assert bar.value() == bar.maximum()  # pinned while new text arrives
+    bar.setValue(0)  # the user scrolls up to read
+    maximum = bar.maximum()
+    qtbot.waitUntil(lambda: bar.maximum() > maximum + 100, timeout=20_000)
+    assert bar.value() == 0
+    window.controller.stop()
+    qtbot.waitUntil(lambda: not window.controller.answering, timeout=5_000)
+    window.close()
