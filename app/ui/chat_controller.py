@@ -34,6 +34,17 @@ from app.ui.message_widget import MessageWidget
 PAINT_INTERVAL_MS = 33  # ≈30 updates per second at most
 CHECKPOINT_S = 0.5  # well inside the promised "at least once per second"
 TITLE_CHARS = 60
+# Done's counts and timings, kept with the message under the same names.
+DONE_FIELDS_STORED = (
+    "finish_reason",
+    "thinking_budget_hit",
+    "prompt_tokens",
+    "evaluated_prompt_tokens",
+    "completion_tokens",
+    "reasoning_tokens",
+    "ttft_s",
+    "decode_tokens_per_s",
+)
 
 
 @dataclass
@@ -306,16 +317,9 @@ class ChatController(QObject):
             content=t.answer,
             reasoning=t.reasoning,
             status=status,
-            finish_reason=done.finish_reason,
             thinking_s=t.thinking_s(now),
-            thinking_budget_hit=done.thinking_budget_hit,
-            prompt_tokens=done.prompt_tokens,
-            evaluated_prompt_tokens=done.evaluated_prompt_tokens,
-            completion_tokens=done.completion_tokens,
-            reasoning_tokens=done.reasoning_tokens,
-            ttft_s=done.ttft_s,
-            decode_tokens_per_s=done.decode_tokens_per_s,
             reasoning_collapsed=collapsed if t.user_toggled or done.thought else True,
+            **{name: getattr(done, name) for name in DONE_FIELDS_STORED},
         )
         self._end_turn(self.store.get_message(t.message.id))
 
