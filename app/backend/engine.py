@@ -22,7 +22,7 @@ import ctypes
 import logging
 import multiprocessing as mp
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -38,6 +38,7 @@ from app.backend.protocol import (
     Hello,
     Loaded,
     LoadPlanCommand,
+    LoadProgress,
     Notice,
     ShutdownCommand,
     Stage,
@@ -63,12 +64,18 @@ _FAILED_KINDS: dict[str, type[errors.EngineError]] = {
     cls.kind: cls
     for cls in (
         errors.LoadFailedError,
-        errors.ContextFullError,
+        errors.LoadCancelledError,
         errors.NoModelError,
         errors.InvalidRequestError,
         errors.EngineError,
     )
 }
+
+
+def _failure(msg: Failed) -> errors.EngineError:
+    if msg.kind == errors.ContextFullError.kind:
+        return errors.ContextFullError(msg.message, **msg.data)
+    return _FAILED_KINDS.get(msg.kind, errors.EngineError)(msg.message)
 
 
 @dataclass
@@ -151,8 +158,13 @@ class Engine:
         n_gpu_layers: int | None = None,
         flash_attn: bool | None = None,
         kv_cache_type: str = "f16",
+        on_progress: Callable[[float], None] | None = None,
     ) -> LoadReport:
-        """Validate the GGUF, plan the load (YaRN only if needed) and load it in the worker."""
+        """Validate the GGUF, plan the load (YaRN only if needed) and load it in the worker.
+
+        ``on_progress`` gets llama.cpp's loading progress (0 to 1); ``cancel()`` stops a
+        load in progress (LoadCancelledError).
+        """
         info = read_gguf_info(model_path)
         template = ChatTemplate(
             info.chat_template, origin=str(info.path), bos_token=info.bos_token, eos_token=info.eos_token
@@ -193,20 +205,24 @@ class Engine:
             )
         self.info, self.template = info, template
         try:
-            loaded = self._load_plan(plan)
+            loaded = self._load_plan(plan, on_progress)
         except errors.EngineError:
             # The worker dropped the previous model before trying this one.
             self.plan = self.info = self.template = self.loaded = None
             raise
         return LoadReport(info=info, plan=plan, loaded=loaded, notices=notices)
 
-    def _load_plan(self, plan: LoadPlan) -> Loaded:
+    def _load_plan(self, plan: LoadPlan, on_progress: Callable[[float], None] | None = None) -> Loaded:
         self._ensure_worker()
         self.plan = plan
         self._worker_has_model = False
+        self._cancel.value = False
         self._send(LoadPlanCommand(plan))
         for msg in self._receive():
-            if isinstance(msg, Loaded):
+            if isinstance(msg, LoadProgress):
+                if on_progress is not None:
+                    on_progress(msg.fraction)
+            elif isinstance(msg, Loaded):
                 self.loaded = msg
                 self._worker_has_model = True
                 self._turns_since_load = 0
@@ -362,7 +378,7 @@ class Engine:
                 except (EOFError, OSError):
                     raise self._crashed() from None
                 if isinstance(msg, Failed):
-                    raise _FAILED_KINDS.get(msg.kind, errors.EngineError)(msg.message)
+                    raise _failure(msg)
                 yield msg
             elif not conn.poll():
                 raise self._crashed()

@@ -54,8 +54,24 @@ class InvalidRequestError(EngineError):
     kind = "invalid_request"
 
 
+class LoadCancelledError(EngineError):
+    kind = "load_cancelled"
+
+
 class ContextFullError(EngineError):
+    """The conversation does not fit the loaded context; the numbers let the UI offer a reload."""
+
     kind = "context_full"
+
+    def __init__(self, message: str, *, prompt_tokens: int = 0, n_ctx: int = 0) -> None:
+        super().__init__(message)
+        self.prompt_tokens = prompt_tokens
+        self.n_ctx = n_ctx
+
+    def to_json(self) -> dict[str, object]:
+        out = super().to_json()
+        out.update(prompt_tokens=self.prompt_tokens, n_ctx=self.n_ctx)
+        return out
 
 
 class NoModelError(EngineError):

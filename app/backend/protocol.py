@@ -190,6 +190,14 @@ class Loaded:
     think_open_id: int | None
     think_close_id: int | None
     load_s: float
+    use_extra_bufts: bool = True  # as llama.cpp really got it (the AMX workaround is False)
+
+
+@dataclass(frozen=True)
+class LoadProgress:
+    """How far llama.cpp has got reading the model (0 to 1)."""
+
+    fraction: float
 
 
 @dataclass(frozen=True)
@@ -203,3 +211,4 @@ class Failed:
 
     kind: str
     message: str
+    data: dict[str, int] = field(default_factory=dict)

@@ -9,7 +9,8 @@ Fault injection for tests (environment variable ``QWENDESK_FAULT``):
 ``amx-first-decode`` dies with SIGSEGV inside the first llama_decode after a
 load unless extra buffer types are off (the AMX crash, llama.cpp #20824);
 ``segv-first-decode`` does the same whatever the setting; ``segv-load`` dies
-while loading; ``kill-after:N`` is SIGKILLed after N generated tokens.
+while loading; ``slow-load`` makes loading take a while (to cancel it);
+``kill-after:N`` is SIGKILLed after N generated tokens.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from app.backend.protocol import (
     Hello,
     Loaded,
     LoadPlanCommand,
+    LoadProgress,
     Reasoning,
     ShutdownCommand,
     Stage,
@@ -90,6 +92,8 @@ class Worker:
         llama_cpp.llama_log_set(self._log_cb, ctypes.c_void_p(0))
         self._abort_cb = llama_cpp.ggml_abort_callback(self._on_abort_check)
         self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: llama.cpp polls nothing
+        self._progress_cb = llama_cpp.llama_progress_callback(self._on_load_progress)
+        self._last_progress = -1.0
 
     # ------------------------------------------------------------------ loop
 
@@ -138,6 +142,15 @@ class Worker:
                 os.kill(os.getpid(), signal.SIGSEGV)
         return bool(self.cancel_flag.value)
 
+    def _on_load_progress(self, fraction: float, _data: Any) -> bool:
+        """llama.cpp reports loading progress; returning False cancels the load."""
+        if fraction - self._last_progress >= 0.01 or fraction >= 1.0:
+            self._last_progress = fraction
+            self.conn.send(LoadProgress(float(fraction)))
+            if self.fault == "slow-load":
+                time.sleep(0.05)
+        return not self.cancel_flag.value
+
     def _arm_abort(self, on: bool) -> None:
         """Let llama.cpp poll for cancel inside llama_decode, during prompt evaluation.
 
@@ -153,13 +166,18 @@ class Worker:
         if self.fault == "segv-load":
             os.kill(os.getpid(), signal.SIGSEGV)
         lc = self.lc
+        # llama.py calls llama_cpp.llama_cpp.llama_model_default_params(): the submodule's
+        # name is the one to patch (the package re-export is a different binding).
+        bindings = lc.llama_cpp
         started = time.perf_counter()
         self.recent_log.clear()
-        original_defaults = lc.llama_model_default_params
+        self._last_progress = -1.0
+        original_defaults = bindings.llama_model_default_params
 
         def model_params() -> Any:
             params = original_defaults()
             params.use_extra_bufts = plan.use_extra_bufts  # llama.cpp #20824 workaround when False
+            params.progress_callback = self._progress_cb
             return params
 
         kv_type = KV_CACHE_TYPES[plan.kv_cache_type]
@@ -182,15 +200,18 @@ class Worker:
             )
         # The Llama class has no argument for use_extra_bufts: patch the default
         # params it starts from, in this process only, for this one call.
-        lc.llama_model_default_params = model_params
+        bindings.llama_model_default_params = model_params
         try:
             llm = lc.Llama(**kwargs)
         except Exception as exc:
+            if self.cancel_flag.value:
+                self._reply(Failed("load_cancelled", f"Loading {plan.model_path} was cancelled."))
+                return
             detail = "; ".join(self.recent_log) or str(exc)
             self._reply(Failed("load_failed", f"llama.cpp could not load {plan.model_path}: {detail}"))
             return
         finally:
-            lc.llama_model_default_params = original_defaults
+            bindings.llama_model_default_params = original_defaults
         self.llm = llm
         self.plan = plan
         self.first_decode_pending = True
@@ -202,6 +223,7 @@ class Worker:
                 think_open_id=self._single_token(OPEN_TAG),
                 think_close_id=self._single_token(CLOSE_TAG),
                 load_s=time.perf_counter() - started,
+                use_extra_bufts=bool(llm.model_params.use_extra_bufts),
             )
         )
 
@@ -267,6 +289,7 @@ class Worker:
                     "context_full",
                     f"The conversation is {len(prompt):,} tokens but the loaded context holds {n_ctx:,}. "
                     "Start a new conversation, shorten it, or reload with a longer context.",
+                    {"prompt_tokens": len(prompt), "n_ctx": n_ctx},
                 )
             )
             return

@@ -136,3 +136,30 @@ def make_plan(
         kv_cache_type=kv_cache_type,
         use_extra_bufts=use_extra_bufts,
     )
+
+
+# Contexts offered when a conversation outgrows the loaded one (YaRN factors 2 and 4 beyond 32K;
+# 49,152 and 98,304 would need factors 2 and 3 anyway, so they are skipped).
+CONTEXT_STEPS = (4096, 8192, 16_384, 32_768, 65_536, 131_072)
+ANSWER_ROOM = 4096  # thinking and the answer need room after the prompt
+
+
+def context_for(info: GGUFInfo, needed_tokens: int, *, room: int = ANSWER_ROOM) -> int:
+    """The smallest offered context that holds ``needed_tokens`` plus room to answer.
+
+    Raises UnsupportedContextError, naming the limit, when the model cannot get there
+    (Qwen3-0.6B and 1.7B stop at 32K; the others at 131,072 with YaRN).
+    """
+    _native, max_ctx = context_limits(info)
+    want = needed_tokens + room
+    for step in CONTEXT_STEPS:
+        if want <= step <= max_ctx:
+            return step
+    if want <= max_ctx:
+        return max_ctx
+    name = info.name or info.path.name
+    hint = " Larger Qwen3 models reach 131,072 tokens with YaRN." if max_ctx <= QWEN3_NATIVE_CTX else ""
+    raise UnsupportedContextError(
+        f"This conversation needs about {want:,} tokens of context; "
+        f"{name} supports at most {max_ctx:,}.{hint}"
+    )

@@ -12,6 +12,7 @@ from app.backend.engine import Engine
 from app.backend.errors import (
     ContextFullError,
     InvalidRequestError,
+    LoadCancelledError,
     LoadFailedError,
     ModelFileError,
     NoModelError,
@@ -270,3 +271,37 @@ def test_tokens_longer_than_32_bytes_are_not_lost(engine: Engine, models_dir: Pa
     model = write_scripted_gguf(models_dir / "long-token.gguf", Script(answer=("Rule:", long_token, "!")))
     engine.load(str(model))
     assert run(engine, GenerationRequest(HI, enable_thinking=False))[1] == f"Rule:{long_token}!"
+
+
+def test_load_progress_and_cancel(
+    engine: Engine, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[float] = []
+    engine.load(str(scripted_model), on_progress=seen.append)
+    assert len(seen) > 2 and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
+    engine.close()
+
+    monkeypatch.setenv("QWENDESK_FAULT", "slow-load")  # a load slow enough to cancel
+    stamps: list[float] = []
+
+    def cancel_at_once(fraction: float) -> None:
+        stamps.append(fraction)
+        engine.cancel()
+
+    with pytest.raises(LoadCancelledError, match="cancelled"):
+        engine.load(str(scripted_model), on_progress=cancel_at_once)
+    assert stamps and stamps[-1] < 1.0
+    pid = engine.worker_pid
+    with pytest.raises(NoModelError):
+        list(engine.generate(GenerationRequest(HI)))
+    engine.load(str(scripted_model))  # the same worker loads again
+    assert engine.worker_pid == pid
+    assert run(engine, GenerationRequest(HI))[1] == "Hello! How can I help?"
+
+
+def test_context_full_says_how_much_is_needed(engine: Engine, scripted_model: Path) -> None:
+    engine.load(str(scripted_model), n_ctx=256)
+    with pytest.raises(ContextFullError) as info:
+        list(engine.generate(GenerationRequest((ChatMessage("user", "word " * 400),))))
+    assert info.value.n_ctx == 256 and info.value.prompt_tokens > 256
+    assert info.value.to_json()["prompt_tokens"] == info.value.prompt_tokens

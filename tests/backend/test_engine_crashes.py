@@ -89,7 +89,7 @@ def test_amx_crash_on_first_decode_heals_itself(
     state = MachineState(qwendesk_home / "engine-state.json")
     with Engine(state=state) as engine:
         report = engine.load(str(scripted_model))
-        assert report.plan.use_extra_bufts
+        assert report.plan.use_extra_bufts and report.loaded.use_extra_bufts
         events = list(engine.generate(GenerationRequest(HI)))
         notices = [e for e in events if isinstance(e, Notice)]
         assert [n.code for n in notices] == ["amx_fallback"]
@@ -97,6 +97,7 @@ def test_amx_crash_on_first_decode_heals_itself(
         assert answer_of(events) == REPLY
         assert isinstance(events[-1], Done) and events[-1].finish_reason == "stop"
         assert engine.plan is not None and not engine.plan.use_extra_bufts
+        assert engine.loaded is not None and engine.loaded.use_extra_bufts is False  # llama.cpp got it
         # Later turns run on the healed worker without further notices.
         assert not any(isinstance(e, Notice) for e in engine.generate(GenerationRequest(HI)))
     saved = json.loads((qwendesk_home / "engine-state.json").read_text())
@@ -105,7 +106,7 @@ def test_amx_crash_on_first_decode_heals_itself(
     # A new session on this machine starts with the workaround: no crash, no notice.
     with Engine(state=state) as engine:
         report = engine.load(str(scripted_model))
-        assert not report.plan.use_extra_bufts
+        assert not report.plan.use_extra_bufts and report.loaded.use_extra_bufts is False
         events = list(engine.generate(GenerationRequest(HI)))
         assert not any(isinstance(e, Notice) for e in events) and answer_of(events) == REPLY
 

@@ -9,7 +9,7 @@ import pytest
 
 from app.backend.errors import InvalidRequestError, UnsupportedContextError
 from app.models.gguf_file import GGUFInfo, read_gguf_info
-from app.models.load_plan import make_plan
+from app.models.load_plan import context_for, make_plan
 
 
 @pytest.fixture
@@ -83,3 +83,24 @@ def test_threads_and_tiny_contexts(qwen3_4b: GGUFInfo) -> None:
         make_plan(qwen3_4b, n_threads=0)
     with pytest.raises(InvalidRequestError, match="too small"):
         make_plan(qwen3_4b, n_ctx=16)
+
+
+@pytest.mark.parametrize(
+    ("needed", "ctx"),
+    [(1000, 8192), (12_000, 16_384), (30_000, 65_536), (60_000, 65_536), (100_000, 131_072)],
+)
+def test_context_for_a_conversation_that_outgrew_the_loaded_one(
+    qwen3_4b: GGUFInfo, needed: int, ctx: int
+) -> None:
+    assert context_for(qwen3_4b, needed) == ctx
+    plan = make_plan(qwen3_4b, n_ctx=ctx)
+    assert (plan.yarn_factor or 1) == max(1, ctx // 32_768)
+
+
+def test_context_for_explains_why_not(qwen3_4b: GGUFInfo) -> None:
+    with pytest.raises(UnsupportedContextError, match="supports at most 131,072"):
+        context_for(qwen3_4b, 130_000)
+    small = replace(qwen3_4b, size_label="0.6B", name="Qwen3-0.6B")
+    assert context_for(small, 20_000) == 32_768
+    with pytest.raises(UnsupportedContextError, match="Larger Qwen3 models reach 131,072"):
+        context_for(small, 40_000)
