@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.backend.errors import EngineError, NoModelError
+from app.backend.errors import ContextFullError, EngineError, NoModelError, UnsupportedContextError
 from app.backend.protocol import Answer, ChatMessage, Done, GenerationRequest, Notice, Reasoning, Sampling
+from app.models.load_plan import context_for, make_plan
 from app.store.chat_store import ChatStore
 from app.store.models import Conversation, Message
 from app.ui.chat_view import ChatView
@@ -143,13 +144,21 @@ class ChatController(QObject):
         w.reasoning_toggled.connect(self._on_reasoning_toggled)
         w.edit_requested.connect(self.edit_requested.emit)
         w.choose_model_requested.connect(self.choose_model_requested.emit)
+        w.reload_requested.connect(self.reload_with_context)
 
     # ---------------------------------------------------------------- model
 
-    def load_model(self, path: str) -> None:
+    def load_model(self, path: str, **options: object) -> None:
         self.model_loading = True
         self.composer.set_model_name(f"loading {path.rsplit('/', 1)[-1]}…")
-        self.bridge.load(path)
+        self.bridge.load(path, **options)
+
+    def reload_with_context(self, message_id: int, n_ctx: int) -> None:
+        """The YaRN-on-demand answer to a full context: reload longer, then answer again."""
+        if self.answering or self.bridge.model_path is None:
+            return
+        self.load_model(self.bridge.model_path, n_ctx=n_ctx)
+        self.regenerate(message_id)  # queued behind the load on the engine's one thread
 
     def _on_loaded(self, report: object) -> None:
         self.model_loading = False
@@ -341,7 +350,25 @@ class ChatController(QObject):
             t.message.id, content=t.answer, reasoning=t.reasoning, status="error", error=message
         )
         self._end_turn(self.store.get_message(t.message.id))
-        t.widget.show_error(message, kind if isinstance(error, EngineError) else None)
+        reload = None
+        if isinstance(error, ContextFullError):
+            reload, why_not = self._reload_offer(error.prompt_tokens)
+            message += why_not
+        t.widget.show_error(message, kind if isinstance(error, EngineError) else None, reload)
+
+    def _reload_offer(self, prompt_tokens: int) -> tuple[tuple[int, str] | None, str]:
+        """(context, button text) for the smallest longer context that fits, or why there is none."""
+        info = self.bridge.engine.info
+        if info is None:
+            return None, ""
+        try:
+            n_ctx = context_for(info, prompt_tokens)
+        except UnsupportedContextError as exc:
+            return None, f"\n\n{exc.message}"
+        plan = make_plan(info, n_ctx=n_ctx)
+        yarn = f", YaRN ×{plan.yarn_factor}" if plan.yarn_factor else ""
+        kv = 2 * info.block_count * (info.head_count_kv or 1) * (info.key_length or 128) * 2 * n_ctx
+        return (n_ctx, f"Reload with a {n_ctx:,}-token context{yarn} (KV cache {kv / 2**30:.1f} GiB)"), ""
 
     def _end_turn(self, stored: Message) -> None:
         t = self.turn

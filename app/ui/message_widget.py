@@ -6,6 +6,7 @@ Signals:
     reasoning_toggled(int, bool): the user expanded/collapsed a reasoning pane.
     retry_requested(int): an error's Retry button (message id of the failed answer).
     choose_model_requested(): an error's "Choose another model…" button.
+    reload_requested(int, int): "Reload with a longer context" (message id, context length).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class MessageWidget(QFrame):
     reasoning_toggled = Signal(int, bool)
     retry_requested = Signal(int)
     choose_model_requested = Signal()
+    reload_requested = Signal(int, int)  # message id, context length
 
     def __init__(self, message: Message, *, dark: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +99,12 @@ class MessageWidget(QFrame):
         self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.message.id))
         self.model_button = QPushButton("Choose another model…")
         self.model_button.clicked.connect(self.choose_model_requested.emit)
+        self.reload_button = QPushButton()
+        self.reload_button.hide()
+        self.reload_button.clicked.connect(
+            lambda: self.reload_requested.emit(self.message.id, self.reload_button.property("n_ctx"))
+        )
+        buttons.addWidget(self.reload_button)
         buttons.addWidget(self.retry_button)
         buttons.addWidget(self.model_button)
         buttons.addStretch(1)
@@ -174,9 +182,14 @@ class MessageWidget(QFrame):
         else:
             self.error_box.hide()
 
-    def show_error(self, message: str, kind: str | None) -> None:
+    def show_error(self, message: str, kind: str | None, reload: tuple[int, str] | None = None) -> None:
+        """``reload``: (context length, button text) when a longer context would fix it."""
         self.error_label.setText(message)
         self.model_button.setVisible(kind in MODEL_PROBLEMS or kind is None)
+        self.reload_button.setVisible(reload is not None)
+        if reload is not None:
+            self.reload_button.setProperty("n_ctx", reload[0])
+            self.reload_button.setText(reload[1])
         self.error_box.show()
 
     def set_last(self, last: bool) -> None:

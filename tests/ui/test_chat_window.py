@@ -187,3 +187,20 @@ def test_font_size_and_export(qtbot: QtBot, window: MainWindow, tmp_path: Path) 
     window.export_to(out)
     text = out.read_text(encoding="utf-8")
     assert REPLY in text and "The user greets me." in text
+
+
+def test_full_context_offers_a_longer_one_and_answers_after_reloading(
+    qtbot: QtBot, scripted_model: Path
+) -> None:
+    window = open_window(qtbot, None)
+    window.controller.load_model(str(scripted_model), n_ctx=512)
+    qtbot.waitUntil(lambda: bool(window.bridge.model_path) and not window.bridge.busy, timeout=30_000)
+    send(qtbot, window, "word " * 300)  # ~600 tokens: more than 512
+    w = last_widget(window)
+    assert w.error_box.isVisible() and w.reload_button.isVisible()
+    assert w.reload_button.text().startswith("Reload with a 8,192-token context")
+    qtbot.mouseClick(w.reload_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.controller.answering and last_widget(window) is not w, timeout=30_000)
+    assert last_widget(window).answer.toPlainText().strip() == REPLY
+    assert window.bridge.engine.loaded.n_ctx == 8192
+    window.close()
