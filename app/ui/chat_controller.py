@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -94,12 +95,14 @@ class ChatController(QObject):
         self.conversation: Conversation | None = None
         self.turn: _Turn | None = None
         self.model_loading = False
+        self._loading_name = ""
         self._timer = QTimer(self)
         self._timer.setInterval(PAINT_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
         bridge.stream_event.connect(self._on_event)
         bridge.failed.connect(self._on_failed)
         bridge.loaded.connect(self._on_loaded)
+        bridge.load_progress.connect(self._on_load_progress)
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
         composer.think_toggled.connect(self.set_think)
@@ -150,8 +153,12 @@ class ChatController(QObject):
 
     def load_model(self, path: str, **options: object) -> None:
         self.model_loading = True
-        self.composer.set_model_name(f"loading {path.rsplit('/', 1)[-1]}…")
+        self._loading_name = Path(path).stem
+        self.composer.set_model_name(f"loading {self._loading_name}…")
         self.bridge.load(path, **options)
+
+    def _on_load_progress(self, fraction: float) -> None:
+        self.composer.set_model_name(f"loading {self._loading_name}… {int(fraction * 100)} %")
 
     def reload_with_context(self, message_id: int, n_ctx: int) -> None:
         """The YaRN-on-demand answer to a full context: reload longer, then answer again."""

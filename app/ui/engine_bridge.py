@@ -10,6 +10,7 @@ UI thread at any time.
 
 Signals:
     loaded(LoadReport): a model is ready.
+    load_progress(float): how far a load has got (0 to 1); cancel() stops it.
     stream_event(object): a StreamEvent (Reasoning, Answer, Notice, Done) of the running turn.
     failed(object): an EngineError from a load or a turn.
     busy_changed(bool): work started / finished.
@@ -37,6 +38,7 @@ Post = Callable[[str, object], None]
 
 class EngineBridge(QObject):
     loaded = Signal(object)
+    load_progress = Signal(float)
     stream_event = Signal(object)
     failed = Signal(object)
     busy_changed = Signal(bool)
@@ -58,7 +60,7 @@ class EngineBridge(QObject):
 
     def load(self, model_path: str, **options: Any) -> None:
         def work(post: Post) -> None:
-            report = self.engine.load(model_path, **options)
+            report = self.engine.load(model_path, on_progress=lambda f: post("progress", f), **options)
             post("loaded", (model_path, report))
 
         self._submit(work)
@@ -110,6 +112,8 @@ class EngineBridge(QObject):
                 return
             if kind == "event":
                 self.stream_event.emit(payload)
+            elif kind == "progress":
+                self.load_progress.emit(payload)
             elif kind == "loaded":
                 assert isinstance(payload, tuple)
                 self.model_path = str(payload[0])
