@@ -14,7 +14,7 @@ from app import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app.cli import bench, chat, export
+    from app.cli import bench, chat, export, models
 
     parser = argparse.ArgumentParser(
         prog="qwendesk", description="QwenDesk: chat with Qwen3 models locally and privately."
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_parser(sub)
     bench.add_parser(sub)
     export.add_parser(sub)
+    models.add_parser(sub)
     return parser
 
 

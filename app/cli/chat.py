@@ -44,7 +44,8 @@ def add_parser(sub: Any) -> None:
         "--model",
         required=True,
         metavar="PATH|NAME",
-        help="a GGUF file (first part of a split model), or the name of one in the models dir",
+        help="a GGUF file (first part of a split model), the name of one in the models dir, "
+        "or a downloaded NAME:QUANT such as Qwen3-4B:Q4_K_M",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(

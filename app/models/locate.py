@@ -17,9 +17,15 @@ def resolve_model(arg: str) -> str:
 
     A name matches a file whose stem equals it or starts with it, case-insensitively
     (``Qwen3-8B`` finds ``Qwen3-8B-Q4_K_M.gguf``); an unknown name is returned unchanged,
-    so the engine reports it as a missing file.
+    so the engine reports it as a missing file. ``NAME:QUANT`` (``Qwen3-4B:Q4_K_M``,
+    or a repo id and a quant) finds a model downloaded with ``qwendesk models pull``.
     """
     path = Path(arg).expanduser()
+    if not path.exists() and ":" in arg and not arg.lower().endswith(".gguf"):
+        from app.models.store_dir import find_installed  # late: it imports the download machinery
+
+        installed = find_installed(arg)
+        return str(installed.path) if installed is not None else arg
     if path.exists() or path.suffix == ".gguf" or "/" in arg:
         return str(path)
     folder = models_dir()

@@ -29,6 +29,7 @@ from app.ui.composer import Composer
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_settings import ConversationSettingsDialog
 from app.ui.engine_bridge import EngineBridge
+from app.ui.model_manager import ModelManager
 from app.ui.settings import Settings
 
 log = logging.getLogger("qwendesk.ui")
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self._undo_timer = QTimer(self, singleShot=True, interval=UNDO_MS)
         self._undo_timer.timeout.connect(self._undo_expired)
         self._deleted: int | None = None
+        self.model_manager: ModelManager | None = None
 
         self._actions()
         self._connect()
@@ -110,7 +112,8 @@ class MainWindow(QMainWindow):
 
         file = self.menuBar().addMenu("&File")
         act(file, "&New chat", self.new_conversation, QKeySequence.StandardKey.New)
-        act(file, "Choose &model…", self.choose_model, "Ctrl+O")
+        act(file, "&Models…", self.open_model_manager, "Ctrl+M")
+        act(file, "Open a GGUF &file…", self.choose_model, "Ctrl+O")
         act(file, "&Export conversation…", self.export_current, "Ctrl+E")
         file.addSeparator()
         act(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -152,8 +155,8 @@ class MainWindow(QMainWindow):
         c.answering_changed.connect(self._on_answering)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         c.edit_requested.connect(self.edit_message)
-        c.choose_model_requested.connect(self.choose_model)
-        self.composer.model_change_requested.connect(self.choose_model)
+        c.choose_model_requested.connect(self.open_model_manager)
+        self.composer.model_change_requested.connect(self.open_model_manager)
         self.bridge.loaded.connect(lambda r: self.settings.set("last_model", str(r.info.path)))
 
     # ------------------------------------------------------- conversations
@@ -276,6 +279,18 @@ class MainWindow(QMainWindow):
 
     # --------------------------------------------------------------- model
 
+    def open_model_manager(self) -> ModelManager:
+        """The model manager (one at a time): list, download, import, and pick a model."""
+        if self.model_manager is None or not self.model_manager.isVisible():
+            self.model_manager = ModelManager(self)
+            self.model_manager.model_chosen.connect(self._use_model)
+        self.model_manager.show()
+        self.model_manager.raise_()
+        return self.model_manager
+
+    def _use_model(self, path: str, options: object) -> None:
+        self.controller.load_model(path, **(options if isinstance(options, dict) else {}))
+
     def choose_model(self) -> None:
         start = str(Path(self.bridge.model_path).parent) if self.bridge.model_path else str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "Choose a Qwen3 GGUF", start, "GGUF models (*.gguf)")
@@ -332,6 +347,8 @@ class MainWindow(QMainWindow):
         self.settings.set("window/geometry", self.saveGeometry())
         self.settings.set("window/splitter", self.splitter.saveState())
         self.settings.sync()
+        if self.model_manager is not None:
+            self.model_manager.close()
         self.controller.stop()
         self.bridge.shutdown()
         self.controller.abandon_turn()

@@ -1,0 +1,249 @@
+"""``qwendesk models``: list the Qwen3 GGUFs on the Hub, pull, remove and import models.
+
+``pull`` shows progress on stderr; Ctrl-C pauses it (the bytes stay in a
+``.part`` file) and running the same pull again resumes. Every failure is one
+``qwendesk: error: …`` line on stderr and exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from app.models.catalog import CATALOG, find
+from app.models.download import Download, Progress, entry_state
+from app.models.hub import GGUFEntry, HubListing, find_entry, list_catalog
+from app.models.hub_errors import HubError, HubNotFoundError
+from app.models.store_dir import delete_model, import_model, installed_models, match_installed
+
+EXIT_ERROR = 1
+EXIT_CANCELLED = 130
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "models", help="list, download, remove and import models", description="Manage Qwen3 GGUF models."
+    )
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    ls = msub.add_parser("list", help="the catalog's quantizations on the Hub, and what is downloaded")
+    ls.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    ls.set_defaults(run=run_list)
+    pull = msub.add_parser("pull", help="download a model (run again to resume)")
+    pull.add_argument(
+        "spec", metavar="REPO[:QUANT]", help="Qwen3-4B, Qwen3-4B:Q8_0 or Qwen/Qwen3-4B-GGUF:Q4_K_M"
+    )
+    pull.set_defaults(run=run_pull)
+    rm = msub.add_parser("rm", help="delete a downloaded or imported model")
+    rm.add_argument("name", metavar="NAME", help="NAME:QUANT, a file name or a path in the models dir")
+    rm.set_defaults(run=run_rm)
+    imp = msub.add_parser("import", help="add a local GGUF to the models dir")
+    imp.add_argument("path", metavar="PATH", help="a GGUF file (the first part of a split model)")
+    imp.set_defaults(run=run_import)
+
+
+def _error(message: str) -> int:
+    sys.stderr.write(f"qwendesk: error: {message}\n")
+    sys.stderr.flush()
+    return EXIT_ERROR
+
+
+def human_size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} B"
+
+
+# --- list ------------------------------------------------------------------------------------------
+
+
+FitJudge = Callable[[str, GGUFEntry], "str | None"]
+
+
+def _fit_judge() -> FitJudge:
+    """The fit estimate's verdict per entry, when app.models.fit exists; else no verdict.
+
+    Imported lazily and defensively: the fit estimate is developed alongside,
+    and ``models list`` must work without it (or if its API moves).
+    """
+    try:
+        fit = importlib.import_module("app.models.fit")
+        machine = importlib.import_module("app.models.machine").probe_machine()
+    except Exception:
+        return lambda name, entry: None
+
+    def judge(name: str, entry: GGUFEntry) -> str | None:
+        model = find(name)
+        try:
+            return str(fit.estimate(model, machine=machine, weights_bytes=entry.size).verdict)
+        except Exception:
+            return None
+
+    return judge
+
+
+def _listing_json(listing: HubListing, judge: FitJudge) -> dict[str, Any]:
+    models = []
+    for m in listing.models:
+        quants = []
+        for e in m.entries:
+            quants.append(
+                {
+                    "quant": e.quant,
+                    "repo": e.repo,
+                    "size": e.size,
+                    "files": [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in e.parts],
+                    "state": entry_state(e),
+                    "fit": judge(m.name, e),
+                }
+            )
+        models.append({"name": m.name, "quants": quants, "errors": list(m.errors)})
+    installed = [
+        {"path": str(x.path), "repo": x.repo, "quant": x.quant, "size": x.size, "parts": len(x.parts)}
+        for x in installed_models()
+    ]
+    return {
+        "fetched_at": listing.fetched_at,
+        "cached": listing.cached,
+        "reason": listing.reason,
+        "endpoint": listing.endpoint,
+        "models": models,
+        "installed": installed,
+    }
+
+
+def run_list(args: argparse.Namespace) -> int:
+    try:
+        listing = list_catalog()
+    except HubError as exc:
+        return _error(exc.message)
+    judge = _fit_judge()
+    if args.json:
+        sys.stdout.write(json.dumps(_listing_json(listing, judge), indent=1) + "\n")
+        return 0
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(listing.fetched_at))
+    if listing.cached:
+        print(f"CACHED listing from {when} (the Hub is unreachable: {listing.reason})")
+    for m in listing.models:
+        print(f"{m.name}")
+        if not m.entries:
+            print("  (no GGUFs found)")
+        for e in m.entries:
+            parts = f" in {len(e.parts)} parts" if e.is_split else ""
+            extras = [s for s in (entry_state(e), _fit_label(judge(m.name, e))) if s]
+            tail = f"  [{', '.join(extras)}]" if extras else ""
+            print(f"  {e.quant:<12} {human_size(e.size):>9}{parts}  {e.repo}{tail}")
+        for err in m.errors:
+            print(f"  ! {err}")
+    catalog_repos = {r.lower() for c in CATALOG for r in (c.official_repo, c.alternative_repo)}
+    others = [x for x in installed_models() if (x.repo or "").lower() not in catalog_repos]
+    if others:
+        print("Other installed models")
+        for x in others:
+            print(f"  {x.path.name:<40} {human_size(x.size):>9}  {x.repo or 'imported'}")
+    return 0
+
+
+def _fit_label(verdict: str | None) -> str | None:
+    labels = {"gpu": "fits on GPU", "partial": "fits partly on GPU", "cpu": "fits on CPU", "tight": "tight"}
+    return labels.get(verdict, "won't fit" if verdict == "no" else None) if verdict else None
+
+
+# --- pull ------------------------------------------------------------------------------------------
+
+
+class _ProgressLine:
+    """Progress on stderr: a redrawn line on a terminal, else a line every few seconds."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if p.state not in ("running", "done"):
+            return
+        if now - self.last < (0.2 if self.tty else 2.0) and p.state == "running":
+            return
+        self.last = now
+        speed = f"{human_size(int(p.speed_bps))}/s" if p.speed_bps else "…"
+        eta = f", {int(p.eta_s // 60)}:{int(p.eta_s % 60):02d} left" if p.eta_s is not None else ""
+        part = f" part {p.file_index + 1}/{p.file_count}" if p.file_count > 1 else ""
+        line = (
+            f"{p.fraction * 100:5.1f}%  {human_size(p.done_bytes)} of {human_size(p.total_bytes)}"
+            f"  {speed}{eta}{part}"
+        )
+        sys.stderr.write(f"\r{line}\x1b[K" if self.tty else line + "\n")
+        sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.tty:
+            sys.stderr.write("\n")
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    try:
+        entry = find_entry(args.spec)
+    except HubError as exc:
+        return _error(exc.message)
+    spec = f"{args.spec.partition(':')[0]}:{entry.quant}"
+    if entry_state(entry) == "downloaded":
+        download = Download.for_entry(entry)
+        print(download.paths[0])
+        sys.stderr.write(f"{spec} is already downloaded.\n")
+        return 0
+    sys.stderr.write(f"Downloading {entry.repo} {entry.quant} ({human_size(entry.size)})\n")
+    download = Download.for_entry(entry)
+    line = _ProgressLine()
+    try:
+        paths = download.run(line)
+    except KeyboardInterrupt:
+        line.end()
+        p = download.poll()
+        sys.stderr.write(
+            f"Paused at {human_size(p.done_bytes)} of {human_size(p.total_bytes)}; "
+            f"run `qwendesk models pull {args.spec}` again to resume.\n"
+        )
+        return EXIT_CANCELLED
+    except HubError as exc:
+        line.end()
+        return _error(exc.message)
+    line.end()
+    sys.stderr.write(f"Done. Chat with it: qwendesk chat --model {spec}\n")
+    print(paths[0])
+    return 0
+
+
+# --- rm, import ------------------------------------------------------------------------------------
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    matches = match_installed(args.name)
+    if not matches:
+        return _error(f"no installed model matches {args.name!r} (see `qwendesk models list`)")
+    if len(matches) > 1:
+        names = ", ".join(str(m.path) for m in matches)
+        return _error(f"{args.name!r} matches several models: {names}; give a path")
+    try:
+        freed = delete_model(matches[0].path)
+    except (HubNotFoundError, OSError) as exc:
+        return _error(getattr(exc, "message", None) or str(exc))
+    print(f"Removed {matches[0].path.name} ({human_size(freed)} freed)")
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    try:
+        result = import_model(args.path)
+    except HubError as exc:
+        return _error(exc.message)
+    for note in result.notes:
+        sys.stderr.write(f"qwendesk: note: {note}\n")
+    how = "linked" if result.linked else "copied"
+    print(f"Imported ({how}) {result.model.path} ({human_size(result.model.size)})")
+    return 0

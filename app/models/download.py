@@ -1,0 +1,551 @@
+"""Resumable, verified downloads of Hub GGUFs, in a child process that can be stopped at any byte.
+
+Files land in ``models_dir()/<owner>--<repo>/<path in repo>``. The child
+process (multiprocessing, spawn) fetches the files of one :class:`Download` in
+order and reports progress through a pipe; pausing or cancelling terminates it,
+resuming starts a new one that carries on from what is on disk. Nothing here
+imports Qt: the window polls :meth:`Download.poll` from a timer, the CLI calls
+:meth:`Download.run`.
+
+Plain HTTP (any server that is not the Hub's Xet storage, e.g. a mirror or the
+test server): a GET of the file's ``resolve`` URL (redirects followed) with
+``Range: bytes=N-`` appends to ``<file>.part``; the sidecar ``<file>.part.json``
+records the expected size, SHA-256, URL and ETag, so a download cut off by a
+crash or a reboot resumes in a later process where it stopped (a changed file on
+the Hub discards the stale part). Dropped connections are retried with backoff;
+after that the error says to resume later. When the last byte is in, the SHA-256
+of the whole file must equal the Hub's LFS SHA-256, or the part is deleted; only
+then is ``.part`` renamed to the final name. Headers (user agent, the token of
+the user's ``hf auth login`` for gated repos) come from huggingface_hub's
+``build_hf_headers`` and the connection from its shared httpx2 session.
+
+Xet path: when the file's HEAD metadata (``huggingface_hub.get_hf_file_metadata``)
+carries Xet headers (``X-Xet-Hash`` and a refresh route, parsed into
+``xet_file_data``) and ``hf_xet`` is importable (``is_xet_available()``), the child
+calls ``hf_hub_download(repo, path, local_dir=<owner>--<repo>)`` instead: it
+writes into ``local_dir/.cache/huggingface/download/`` and moves the file into
+place only when complete, so no partial file ever has the final name. Cancel is
+terminating the process; resume relies on hf_xet's chunk cache (in the HF cache
+dir) to skip chunks it already has, not on our ``.part``. Progress comes from
+the ``tqdm_class`` hook, which hf_xet's progress reporter updates. The SHA-256
+check after it is ours. This path is not exercised by the tests (no Xet server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from app.models.hub import GGUFEntry, RemoteFile, endpoint, quiet_hub
+from app.models.hub_errors import (
+    ChecksumMismatchError,
+    ConnectionDroppedError,
+    DiskFullError,
+    HubError,
+    from_kind,
+    translate,
+)
+from app.models.locate import models_dir
+
+DISK_MARGIN = 100 * 1024 * 1024  # keep this much free beyond the download itself
+CHUNK = 1024 * 1024
+REPORT_EVERY_S = 0.1
+SPEED_WINDOW_S = 5.0
+
+
+def repo_dir(repo: str, root: Path | None = None) -> Path:
+    """``Qwen/Qwen3-8B-GGUF`` → ``<models dir>/Qwen--Qwen3-8B-GGUF``."""
+    return (root or models_dir()) / repo.replace("/", "--")
+
+
+def local_path(repo: str, path_in_repo: str, root: Path | None = None) -> Path:
+    return repo_dir(repo, root) / path_in_repo
+
+
+def part_path(final: Path) -> Path:
+    return final.with_name(final.name + ".part")
+
+
+def sidecar_path(final: Path) -> Path:
+    return final.with_name(final.name + ".part.json")
+
+
+def free_bytes(path: Path) -> int:
+    """Free space where ``path`` is (or would be created); tests patch this."""
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    return shutil.disk_usage(probe).free
+
+
+def entry_state(entry: GGUFEntry, root: Path | None = None) -> str | None:
+    """ "downloaded" when every part is complete, "partial" when some bytes are there, else None."""
+    finals = [local_path(entry.repo, p.path, root) for p in entry.parts]
+    if all(f.is_file() for f in finals):
+        return "downloaded"
+    if any(f.is_file() or part_path(f).is_file() for f in finals):
+        return "partial"
+    return None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of a download, for a progress bar."""
+
+    state: str  # "idle", "running", "paused", "done", "failed", "cancelled"
+    done_bytes: int
+    total_bytes: int
+    speed_bps: float  # over the last few seconds
+    eta_s: float | None
+    file: str | None  # the file being fetched (path in the repo)
+    file_index: int
+    file_count: int
+    error: HubError | None = None
+
+    @property
+    def fraction(self) -> float:
+        return self.done_bytes / self.total_bytes if self.total_bytes else 1.0
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What the child process needs (picklable)."""
+
+    repo: str
+    files: tuple[RemoteFile, ...]
+    root: str
+    endpoint: str
+    revision: str
+    retries: int
+    backoff_s: float
+
+
+class Download:
+    """Downloads ``files`` of ``repo``; start/pause/resume/cancel, poll for progress.
+
+    ``retries`` and ``backoff_s`` govern reconnecting after a dropped connection
+    (backoff doubles each time). ``root`` defaults to the models dir.
+    """
+
+    def __init__(
+        self,
+        repo: str,
+        files: Sequence[RemoteFile],
+        *,
+        root: Path | None = None,
+        revision: str = "main",
+        retries: int = 3,
+        backoff_s: float = 1.0,
+    ) -> None:
+        self.repo = repo
+        self.files = tuple(files)
+        self.root = root or models_dir()
+        self.revision = revision
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.state = "idle"
+        self.error: HubError | None = None
+        self._proc: Any = None
+        self._conn: Connection | None = None
+        self._finished: set[int] = set()
+        self._index = 0
+        self._current = 0
+        self._samples: deque[tuple[float, int]] = deque()
+
+    @classmethod
+    def for_entry(cls, entry: GGUFEntry, **kwargs: Any) -> Download:
+        return cls(entry.repo, entry.parts, **kwargs)
+
+    @property
+    def paths(self) -> list[Path]:
+        """The final paths, in order (the first is what llama.cpp opens)."""
+        return [local_path(self.repo, f.path, self.root) for f in self.files]
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(f.size for f in self.files)
+
+    # --- control -----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start or resume; raises DiskFullError at once if the rest cannot fit."""
+        if self.state in ("running", "done"):
+            return
+        self._scan_disk()
+        if len(self._finished) == len(self.files):
+            self.state = "done"
+            return
+        need = self._remaining_bytes()
+        free = free_bytes(self.root)
+        if free < need + DISK_MARGIN:
+            raise DiskFullError(
+                f"Not enough disk space for {self.repo}: {_gb(need)} still to download (+ {_gb(DISK_MARGIN)} "
+                f"margin) but {_gb(free)} free in {self.root}."
+            )
+        job = _Job(
+            self.repo, self.files, str(self.root), endpoint(), self.revision, self.retries, self.backoff_s
+        )
+        ctx = multiprocessing.get_context("spawn")
+        reader, writer = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_child_main, args=(job, writer), daemon=True)
+        self._proc.start()
+        writer.close()
+        self._conn = reader
+        self.state, self.error = "running", None
+        self._samples.clear()
+
+    resume = start
+
+    def pause(self) -> None:
+        """Stop the child now; the bytes written so far stay in the .part file."""
+        if self.state == "running":
+            self._stop_child()
+            self.state = "paused"
+
+    def cancel(self) -> None:
+        """Stop and delete what this download wrote, unless it is already complete."""
+        self._stop_child()
+        if self.state == "done":
+            return
+        for final in self.paths:
+            for p in (part_path(final), sidecar_path(final), final):
+                p.unlink(missing_ok=True)
+        self.state = "cancelled"
+
+    def close(self) -> None:
+        """Pause if running (a later Download of the same files resumes)."""
+        self.pause()
+
+    def __enter__(self) -> Download:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- progress ----------------------------------------------------------------------------------
+
+    def poll(self) -> Progress:
+        """Take in what the child reported; never blocks."""
+        if self._conn is not None:
+            try:
+                while self._conn.poll():
+                    self._handle(self._conn.recv())
+            except (EOFError, OSError):
+                pass
+            if self._proc is not None and not self._proc.is_alive():
+                code = self._proc.exitcode
+                self._stop_child()
+                if self.state == "running":
+                    self.state = "failed"
+                    self.error = HubError(
+                        f"The download process stopped unexpectedly (exit code {code}); "
+                        "run it again to resume."
+                    )
+        return self._progress()
+
+    def run(self, callback: Callable[[Progress], None] | None = None, interval: float = 0.1) -> list[Path]:
+        """Download to the end (blocking); returns the final paths or raises the HubError.
+
+        Ctrl-C (KeyboardInterrupt) pauses the download and is re-raised.
+        """
+        try:
+            self.start()
+            while True:
+                progress = self.poll()
+                if callback is not None:
+                    callback(progress)
+                if progress.state == "done":
+                    return self.paths
+                if progress.state == "failed":
+                    assert self.error is not None
+                    raise self.error
+                if progress.state != "running":
+                    raise HubError(f"The download was {progress.state}.")
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            self.pause()
+            raise
+
+    # --- internals ---------------------------------------------------------------------------------
+
+    def _handle(self, msg: tuple[Any, ...]) -> None:
+        what = msg[0]
+        if what == "bytes":
+            self._index, self._current = msg[1], msg[2]
+        elif what == "file_done":
+            self._finished.add(msg[1])
+            self._current = 0
+        elif what == "done":
+            self.state = "done"
+        elif what == "error":
+            self.state = "failed"
+            self.error = from_kind(msg[1], msg[2])
+
+    def _scan_disk(self) -> None:
+        self._finished = {i for i, p in enumerate(self.paths) if p.is_file()}
+        pending = [i for i in range(len(self.files)) if i not in self._finished]
+        self._index = pending[0] if pending else len(self.files) - 1
+        part = part_path(self.paths[self._index]) if pending else None
+        self._current = part.stat().st_size if part is not None and part.is_file() else 0
+
+    def _remaining_bytes(self) -> int:
+        left = 0
+        for i, (f, final) in enumerate(zip(self.files, self.paths)):
+            if i in self._finished:
+                continue
+            part = part_path(final)
+            have = part.stat().st_size if part.is_file() else 0
+            left += max(f.size - have, 0)
+        return left
+
+    def _done_bytes(self) -> int:
+        done = sum(self.files[i].size for i in self._finished)
+        return done + (self._current if self._index not in self._finished else 0)
+
+    def _progress(self) -> Progress:
+        done, total = self._done_bytes(), self.total_bytes
+        now = time.monotonic()
+        speed = 0.0
+        if self.state == "running":
+            self._samples.append((now, done))
+            while len(self._samples) > 2 and now - self._samples[0][0] > SPEED_WINDOW_S:
+                self._samples.popleft()
+            t0, b0 = self._samples[0]
+            speed = (done - b0) / (now - t0) if now - t0 > 0.2 else 0.0
+        eta = (total - done) / speed if speed > 0 else None
+        index = min(self._index, len(self.files) - 1)
+        return Progress(
+            self.state, done, total, speed, eta, self.files[index].path, index, len(self.files), self.error
+        )
+
+    def _stop_child(self) -> None:
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if proc is not None:
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+            proc.join()
+            proc.close()
+        if conn is not None:
+            conn.close()
+
+
+def _gb(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
+
+
+# --- the child process -----------------------------------------------------------------------------
+
+
+def _child_main(job: _Job, conn: Connection) -> None:
+    """Fetch every file not yet complete, reporting ("bytes", i, n), ("file_done", i), ("done",)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it pauses)
+    quiet_hub()
+    what = job.repo
+    try:
+        for i, f in enumerate(job.files):
+            what = f"{job.repo}/{f.path}"
+            final = local_path(job.repo, f.path, Path(job.root))
+            if not final.is_file():
+                _fetch(job, f, final, _Reporter(conn, i))
+            conn.send(("file_done", i))
+        conn.send(("done",))
+    except Exception as exc:
+        err = translate(exc, what, job.endpoint)
+        conn.send(("error", err.kind, err.message))
+    finally:
+        conn.close()
+
+
+class _Reporter:
+    """Sends the bytes on disk for one file, at most every REPORT_EVERY_S."""
+
+    def __init__(self, conn: Connection, index: int) -> None:
+        self.conn, self.index, self.last = conn, index, 0.0
+
+    def __call__(self, n: int, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self.last >= REPORT_EVERY_S:
+            self.conn.send(("bytes", self.index, n))
+            self.last = now
+
+
+def _fetch(job: _Job, f: RemoteFile, final: Path, report: _Reporter) -> None:
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+    from huggingface_hub.utils._runtime import is_xet_available
+
+    url = hf_hub_url(job.repo, f.path, revision=job.revision, endpoint=job.endpoint)
+    meta = get_hf_file_metadata(url, endpoint=job.endpoint)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if meta.xet_file_data is not None and is_xet_available():
+        _fetch_xet(job, f, final, report)
+    else:
+        _PlainFetch(job, f, final, url, meta.etag, report).run()
+
+
+def _fetch_xet(job: _Job, f: RemoteFile, final: Path, report: _Reporter) -> None:
+    """Through hf_xet (see the module docstring for what this relies on)."""
+    from huggingface_hub import hf_hub_download
+    from tqdm.auto import tqdm
+
+    class _Tqdm(tqdm):
+        def update(self, n: float | None = 1) -> bool | None:
+            out = super().update(n)
+            report(int(self.n))
+            return out
+
+    path = hf_hub_download(
+        job.repo,
+        f.path,
+        revision=job.revision,
+        local_dir=repo_dir(job.repo, Path(job.root)),
+        endpoint=job.endpoint,
+        tqdm_class=_Tqdm,
+    )
+    digest = hashlib.sha256()
+    with open(str(path), "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    if f.sha256 and digest.hexdigest() != f.sha256:
+        final.unlink(missing_ok=True)
+        raise ChecksumMismatchError(_mismatch(job.repo, f))
+    report(f.size, force=True)
+
+
+def _mismatch(repo: str, f: RemoteFile) -> str:
+    return (
+        f"{repo}/{f.path}: the downloaded file's SHA-256 does not match the Hub's ({f.sha256}); "
+        "the partial file was deleted, download it again."
+    )
+
+
+class _Dropped(Exception):
+    """The response ended before the file did."""
+
+
+class _PlainFetch:
+    """One file over plain HTTP into ``.part``, resumable across processes."""
+
+    def __init__(self, job: _Job, f: RemoteFile, final: Path, url: str, etag: str | None, report: _Reporter):
+        self.job, self.f, self.final, self.url, self.etag, self.report = job, f, final, url, etag, report
+        self.part, self.side = part_path(final), sidecar_path(final)
+        self.hasher = hashlib.sha256()
+        self.offset = 0
+
+    def run(self) -> None:
+        self._adopt_part()
+        attempts = 0
+        while self.offset < self.f.size:
+            start = self.offset
+            try:
+                self._get()
+                if self.offset < self.f.size:
+                    raise _Dropped(f"the response ended at byte {self.offset:,} of {self.f.size:,}")
+            except Exception as exc:
+                if not _is_drop(exc):
+                    raise
+                attempts = 1 if self.offset > start else attempts + 1  # progress resets the count
+                if attempts > self.job.retries:
+                    raise ConnectionDroppedError(
+                        f"The server keeps dropping the connection for {self.job.repo}/{self.f.path} "
+                        f"(at {self.offset:,} of {self.f.size:,} bytes, kept in {self.part.name}); "
+                        "run the download again later to resume."
+                    ) from None
+                time.sleep(self.job.backoff_s * 2 ** max(attempts - 1, 0))
+        self.report(self.offset, force=True)
+        if self.offset > self.f.size or (self.f.sha256 and self.hasher.hexdigest() != self.f.sha256):
+            self.part.unlink(missing_ok=True)
+            self.side.unlink(missing_ok=True)
+            raise ChecksumMismatchError(_mismatch(self.job.repo, self.f))
+        os.replace(self.part, self.final)
+        self.side.unlink(missing_ok=True)
+
+    def _adopt_part(self) -> None:
+        """Keep a .part from an earlier run if its sidecar describes this same file; hash what it holds."""
+        try:
+            meta = json.loads(self.side.read_text(encoding="utf-8"))
+            same = meta.get("size") == self.f.size and meta.get("sha256") == self.f.sha256
+        except (OSError, ValueError, AttributeError):
+            same = False
+        if not same or not self.part.is_file() or self.part.stat().st_size > self.f.size:
+            self.part.unlink(missing_ok=True)
+            return
+        with self.part.open("rb") as fh:
+            while chunk := fh.read(CHUNK):
+                self.hasher.update(chunk)
+                self.offset += len(chunk)
+                self.report(self.offset)
+
+    def _restart(self) -> None:
+        self.hasher = hashlib.sha256()
+        self.offset = 0
+        self.part.unlink(missing_ok=True)
+
+    def _get(self) -> None:
+        import httpx2
+        from huggingface_hub.utils import build_hf_headers, get_session, hf_raise_for_status
+
+        headers = build_hf_headers()
+        headers["Accept-Encoding"] = "identity"
+        if self.offset:
+            headers["Range"] = f"bytes={self.offset}-"
+        timeout = httpx2.Timeout(30.0, read=60.0)
+        with get_session().stream(
+            "GET", self.url, headers=headers, timeout=timeout, follow_redirects=True
+        ) as r:
+            if r.status_code == 416 and self.offset:
+                self._restart()  # the server has fewer bytes than our part: start over
+                return
+            if r.status_code >= 400:
+                r.read()
+                hf_raise_for_status(r)
+            if self.offset and r.status_code != 206:
+                self._restart()  # the server ignored the Range header
+            etag = r.headers.get("X-Linked-Etag") or r.headers.get("ETag") or self.etag
+            self._write_sidecar(etag)
+            with self.part.open("ab") as out:
+                for chunk in r.iter_bytes():  # as received: a drop loses nothing
+                    try:
+                        out.write(chunk)
+                    except OSError as exc:
+                        if exc.errno == errno.ENOSPC:
+                            raise DiskFullError(
+                                f"The disk filled up while downloading {self.f.path} "
+                                f"({self.offset:,} of {self.f.size:,} bytes kept); "
+                                "free some space and resume."
+                            ) from None
+                        raise
+                    self.hasher.update(chunk)
+                    self.offset += len(chunk)
+                    self.report(self.offset)
+                    if self.offset > self.f.size:
+                        return
+
+    def _write_sidecar(self, etag: str | None) -> None:
+        data = {"size": self.f.size, "sha256": self.f.sha256, "url": self.url, "etag": etag}
+        with contextlib.suppress(OSError):
+            self.side.write_text(json.dumps(data), encoding="utf-8")
+
+
+def _is_drop(exc: BaseException) -> bool:
+    import httpx2
+
+    return isinstance(
+        exc, (_Dropped, httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.ReadTimeout, httpx2.WriteError)
+    )

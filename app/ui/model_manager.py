@@ -1,0 +1,372 @@
+"""The model manager: the eight Qwen3 sizes, their quantizations, downloads and fit.
+
+Listing the Hub and probing the machine run on a background thread; downloads
+run in their own processes (app.models.download) and are polled by a timer, so
+the window never waits on the network.
+
+Signals:
+    model_chosen(str, object): load this GGUF with these options (a dict for Engine.load).
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.backend.errors import EngineError
+from app.models import fit, hub
+from app.models.catalog import CATALOG, find
+from app.models.download import Download, Progress, entry_state
+from app.models.hub import GGUFEntry, HubListing
+from app.models.machine import Machine, probe_machine
+from app.models.store_dir import delete_model, import_model, installed_models
+
+log = logging.getLogger("qwendesk.ui.models")
+POLL_MS = 200
+ENTRY_ROLE = Qt.ItemDataRole.UserRole
+GiB = 2**30
+
+
+def human_size(n: float) -> str:
+    return f"{n / GiB:.1f} GB" if n >= GiB / 10 else f"{n / 2**20:.0f} MB"
+
+
+def progress_text(p: Progress) -> str:
+    text = f"{human_size(p.done_bytes)} of {human_size(p.total_bytes)}"
+    if p.state == "running" and p.speed_bps > 0:
+        text += f" · {human_size(p.speed_bps)}/s"
+        if p.eta_s is not None:
+            text += f" · {int(p.eta_s // 60)} min {int(p.eta_s % 60)} s left"
+    elif p.state != "running":
+        text += f" · {p.state}"
+    return text
+
+
+class ModelManager(QDialog):
+    model_chosen = Signal(str, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self.setAcceptDrops(True)
+        self.resize(860, 560)
+        self.machine_label = QLabel("Looking at this machine…")
+        self.machine_label.setWordWrap(True)
+        self.recommend_label = QLabel()
+        self.recommend_label.setWordWrap(True)
+        self.recommend_button = QPushButton("Download")
+        self.recommend_button.hide()
+        self.recommend_button.clicked.connect(self._download_recommended)
+        self.listing_label = QLabel("Listing Qwen3 GGUFs on the Hugging Face Hub…")
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["Model", "Size", "Fit at 16K context", "Status"])
+        self.tree.setColumnWidth(0, 230)
+        self.tree.setColumnWidth(1, 80)
+        self.tree.setColumnWidth(2, 260)
+        self.tree.itemSelectionChanged.connect(self._update_buttons)
+        self.download_button = QPushButton("Download")
+        self.pause_button = QPushButton("Pause")
+        self.cancel_button = QPushButton("Cancel")
+        self.delete_button = QPushButton("Delete")
+        self.use_button = QPushButton("Use")
+        self.import_button = QPushButton("Import GGUF…")
+        for b, slot in (
+            (self.download_button, self.download_selected),
+            (self.pause_button, self.pause_selected),
+            (self.cancel_button, self.cancel_selected),
+            (self.delete_button, self.delete_selected),
+            (self.use_button, self.use_selected),
+            (self.import_button, self.ask_import),
+        ):
+            b.clicked.connect(slot)
+        buttons = QHBoxLayout()
+        for b in (self.download_button, self.pause_button, self.cancel_button, self.delete_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.use_button)
+        top = QHBoxLayout()
+        top.addWidget(self.recommend_label, 1)
+        top.addWidget(self.recommend_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.machine_label)
+        layout.addLayout(top)
+        layout.addWidget(self.listing_label)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+
+        self.machine: Machine | None = None
+        self.listing: HubListing | None = None
+        self.downloads: dict[str, Download] = {}
+        self.bars: dict[str, QProgressBar] = {}
+        self._recommended: GGUFEntry | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwendesk-hub")
+        self._pending: Future | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self._poll)
+        self._timer.start()
+        self.refresh()
+        self._update_buttons()
+
+    # ------------------------------------------------------------- listing
+
+    def refresh(self) -> None:
+        """Probe the machine and list the Hub in the background."""
+        if self._pending is not None and not self._pending.done():
+            return
+        self.listing_label.setText("Listing Qwen3 GGUFs on the Hugging Face Hub…")
+        self._pending = self._pool.submit(lambda: (probe_machine(), _list_or_error()))
+
+    def _poll(self) -> None:
+        if self._pending is not None and self._pending.done():
+            future, self._pending = self._pending, None
+            machine, listing = future.result()
+            self.machine = machine
+            self.machine_label.setText(f"This machine: {machine.describe()}")
+            if isinstance(listing, EngineError):
+                self.listing_label.setText(f"Could not list the Hub: {listing.message}")
+            else:
+                self.listing = listing
+                note = " (saved listing: the Hub is unreachable)" if listing.cached else ""
+                self.listing_label.setText(f"Qwen3 GGUFs on the Hub{note}:")
+                self._fill()
+        for key, d in list(self.downloads.items()):
+            p = d.poll()
+            self._show_progress(key, p)
+            if p.state in ("done", "failed", "cancelled"):
+                self.downloads.pop(key)
+                if p.state == "failed" and p.error is not None:
+                    QMessageBox.warning(self, "Download failed", p.error.message)
+                self._fill()
+
+    def _fill(self) -> None:
+        self.tree.clear()
+        self.bars.clear()
+        listing = self.listing
+        for model in CATALOG:
+            top = QTreeWidgetItem([model.name, "", "", ""])
+            self.tree.addTopLevelItem(top)
+            ml = listing.model(model.name) if listing else None
+            for entry in ml.entries if ml else ():
+                child = QTreeWidgetItem([entry.quant, human_size(entry.size), self._fit_text(entry), ""])
+                child.setData(0, ENTRY_ROLE, entry)
+                top.addChild(child)
+                self._show_state(child, entry)
+            top.setExpanded(False)
+        local = QTreeWidgetItem(["On this machine", "", "", ""])
+        self.tree.addTopLevelItem(local)
+        for m in installed_models():
+            item = QTreeWidgetItem([m.name, human_size(m.size), "", "downloaded" if m.repo else "imported"])
+            item.setData(0, ENTRY_ROLE, m)
+            local.addChild(item)
+        local.setExpanded(True)
+        self._recommend()
+        self._update_buttons()
+
+    def _fit_text(self, entry: GGUFEntry) -> str:
+        model = find(entry.repo.split("/")[-1].removesuffix("-GGUF"))
+        if model is None or self.machine is None:
+            return ""
+        est = fit.estimate(model, machine=self.machine, weights_bytes=entry.size, n_ctx=16_384)
+        labels = {
+            "gpu": "fits on the GPU",
+            "partial": f"{est.gpu_layers}/{est.layers} layers on GPU",
+            "cpu": "fits (CPU)",
+            "tight": "tight: close other apps",
+            "no": "will not fit",
+        }
+        return f"{labels.get(est.verdict, est.verdict)} · needs {human_size(est.total_bytes)}"
+
+    def _show_state(self, item: QTreeWidgetItem, entry: GGUFEntry) -> None:
+        state = entry_state(entry)
+        item.setText(3, {"downloaded": "downloaded", "partial": "partly downloaded"}.get(state or "", ""))
+
+    def _recommend(self) -> None:
+        if self.machine is None or self.listing is None or installed_models():
+            self.recommend_label.setText("")
+            self.recommend_button.hide()
+            return
+        sizes = {(m.name, e.quant): e.size for m in self.listing.models for e in m.entries}
+        offered = [m for m in CATALOG if (m.name, fit.RECOMMEND_QUANT) in sizes]  # only what can be had
+        pick = fit.recommend(self.machine, offered, sizes)
+        if pick is None:
+            self.recommend_label.setText("No Qwen3 model on offer fits this machine comfortably.")
+            return
+        model, quant = pick
+        ml = self.listing.model(model.name)
+        self._recommended = ml.entry(quant) if ml else None
+        if self._recommended is not None:
+            self.recommend_label.setText(
+                f"Recommended for this machine: <b>{model.name} {quant}</b> "
+                f"({human_size(self._recommended.size)})"
+            )
+            self.recommend_button.show()
+
+    # ------------------------------------------------------------ actions
+
+    def selected(self) -> Any:
+        item = self.tree.currentItem()
+        return None if item is None else item.data(0, ENTRY_ROLE)
+
+    def _update_buttons(self) -> None:
+        sel = self.selected()
+        is_entry = isinstance(sel, GGUFEntry)
+        key = _key(sel) if is_entry else None
+        running = key in self.downloads
+        state = entry_state(sel) if is_entry else None
+        self.download_button.setEnabled(is_entry and not running and state != "downloaded")
+        self.download_button.setText("Resume" if state == "partial" else "Download")
+        self.pause_button.setEnabled(running)
+        self.cancel_button.setEnabled(running or state == "partial")
+        self.delete_button.setEnabled((not is_entry and sel is not None) or state == "downloaded")
+        self.use_button.setEnabled((not is_entry and sel is not None) or state == "downloaded")
+
+    def download(self, entry: GGUFEntry) -> Download | None:
+        key = _key(entry)
+        if key in self.downloads:
+            return self.downloads[key]
+        d = Download.for_entry(entry)
+        try:
+            d.start()
+        except EngineError as exc:
+            QMessageBox.warning(self, "Cannot download", exc.message)
+            return None
+        self.downloads[key] = d
+        self._update_buttons()
+        return d
+
+    def download_selected(self) -> None:
+        if isinstance(self.selected(), GGUFEntry):
+            self.download(self.selected())
+
+    def _download_recommended(self) -> None:
+        if self._recommended is not None:
+            self.download(self._recommended)
+
+    def pause_selected(self) -> None:
+        d = self.downloads.get(_key(self.selected())) if isinstance(self.selected(), GGUFEntry) else None
+        if d is not None:
+            d.pause()
+            self.downloads.pop(_key(self.selected()))
+            self._fill()
+
+    def cancel_selected(self) -> None:
+        sel = self.selected()
+        if not isinstance(sel, GGUFEntry):
+            return
+        d = self.downloads.pop(_key(sel), None) or Download.for_entry(sel)
+        d.cancel()
+        self._fill()
+
+    def delete_selected(self) -> None:
+        sel = self.selected()
+        path = _path_of(sel)
+        if path is None:
+            return
+        size = sum(
+            p.stat().st_size for p in path.parent.glob(path.name.split("-00001-of-")[0] + "*") if p.is_file()
+        )
+        answer = QMessageBox.question(self, "Delete model", f"Delete {path.name} ({human_size(size)})?")
+        if answer == QMessageBox.StandardButton.Yes:
+            freed = delete_model(path)
+            QMessageBox.information(self, "Deleted", f"{human_size(freed)} freed.")
+            self._fill()
+
+    def use_selected(self) -> None:
+        path = _path_of(self.selected())
+        if path is not None:
+            self.model_chosen.emit(str(path), {})
+
+    def ask_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF", str(Path.home()), "GGUF models (*.gguf)")
+        if path:
+            self.import_file(path)
+
+    def import_file(self, path: str) -> bool:
+        try:
+            result = import_model(path)
+        except EngineError as exc:
+            QMessageBox.warning(self, "Cannot import", exc.message)
+            return False
+        if result.notes:
+            QMessageBox.information(self, "Imported", "\n".join(result.notes))
+        self._fill()
+        return True
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if any(u.toLocalFile().endswith(".gguf") for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        for url in event.mimeData().urls():
+            if url.toLocalFile().endswith(".gguf"):
+                self.import_file(url.toLocalFile())
+
+    def _show_progress(self, key: str, p: Progress) -> None:
+        item = self._item_for(key)
+        if item is None:
+            return
+        bar = self.bars.get(key)
+        if bar is None:
+            bar = self.bars[key] = QProgressBar()
+            bar.setRange(0, 1000)
+            self.tree.setItemWidget(item, 3, bar)
+        bar.setValue(int(p.fraction * 1000))
+        bar.setFormat(progress_text(p))
+
+    def _item_for(self, key: str) -> QTreeWidgetItem | None:
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            for j in range(top.childCount() if top is not None else 0):
+                child = top.child(j) if top is not None else None
+                data = child.data(0, ENTRY_ROLE) if child is not None else None
+                if isinstance(data, GGUFEntry) and _key(data) == key:
+                    return child
+        return None
+
+    def closeEvent(self, event: Any) -> None:
+        """Downloads pause when the window closes; the next Download resumes them."""
+        for d in self.downloads.values():
+            d.pause()
+        self.downloads.clear()
+        self._timer.stop()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        super().closeEvent(event)
+
+
+def _key(entry: GGUFEntry) -> str:
+    return f"{entry.repo}:{entry.quant}"
+
+
+def _path_of(sel: Any) -> Path | None:
+    if isinstance(sel, GGUFEntry):
+        if entry_state(sel) != "downloaded":
+            return None
+        return Download.for_entry(sel).paths[0]
+    return getattr(sel, "path", None)
+
+
+def _list_or_error() -> HubListing | EngineError:
+    try:
+        return hub.list_catalog()
+    except EngineError as exc:
+        return exc
