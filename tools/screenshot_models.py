@@ -1,6 +1,6 @@
 """Screenshot of the model manager mid-download, against the tests' local stand-in for the Hub.
 
-    xvfb-run -s "-screen 0 1280x860x24" .venv/bin/python tools/screenshot_models.py docs/screenshots
+xvfb-run -s "-screen 0 1280x860x24" .venv/bin/python tools/screenshot_models.py docs/screenshots
 """
 
 from __future__ import annotations
