@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,17 +22,8 @@ from app.models.hub_errors import (
 )
 from app.models.locate import models_dir, resolve_model
 from app.models.store_dir import installed_models
+from tests.models.conftest import NAME, REPO
 from tests.models.fake_hub import FakeHub, closed_port_url, serve
-
-REPO = "Qwen/Qwen3-4B-GGUF"
-NAME = "Qwen3-4B-Q4_K_M.gguf"
-
-
-@pytest.fixture
-def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeHub]:
-    with serve(monkeypatch) as h:
-        h.add_gguf(REPO, NAME, tmp_path)
-        yield h
 
 
 def _entry(spec: str = "Qwen3-4B") -> GGUFEntry:

@@ -8,22 +8,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.models.fake_hub import FakeHub, closed_port_url, serve
-
-REPO = "Qwen/Qwen3-4B-GGUF"
-NAME = "Qwen3-4B-Q4_K_M.gguf"
-
-
-@pytest.fixture
-def hub(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeHub]:
-    with serve(monkeypatch) as h:
-        h.add_gguf(REPO, NAME, tmp_path)
-        yield h
+from tests.models.conftest import NAME, REPO
+from tests.models.fake_hub import FakeHub, closed_port_url
 
 
 def _env(home: Path, endpoint: str) -> dict[str, str]:
