@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from app.models.download import part_path, sidecar_path
@@ -12,27 +11,7 @@ from app.models.hub_errors import HubNotFoundError, ImportModelError
 from app.models.locate import models_dir, resolve_model
 from app.models.store_dir import delete_model, import_model, installed_models, match_installed
 from app.models.synthetic import write_scripted_gguf
-
-
-def _write_llama(path: Path, template: str | None) -> Path:
-    """A tiny non-Qwen3 GGUF (architecture "llama")."""
-    import gguf
-
-    w = gguf.GGUFWriter(str(path), "llama")
-    w.add_block_count(1)
-    w.add_context_length(128)
-    w.add_embedding_length(8)
-    w.add_head_count(1)
-    w.add_tokenizer_model("gpt2")
-    w.add_token_list(["a", "b"])
-    if template:
-        w.add_chat_template(template)
-    w.add_tensor("token_embd.weight", np.zeros((2, 8), np.float32))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
-    return path
+from tests.models.test_gguf_file import write_gguf
 
 
 def test_installed_models_skip_parts_and_incomplete_splits() -> None:
@@ -92,13 +71,13 @@ def test_import_refuses_bad_files(tmp_path: Path) -> None:
         import_model(bad)
     with pytest.raises(ImportModelError, match="not found"):
         import_model(tmp_path / "missing.gguf")
-    llama = _write_llama(tmp_path / "llama.gguf", template=None)
+    llama = write_gguf(tmp_path / "llama.gguf", "llama", template=None)
     with pytest.raises(ImportModelError, match="not Qwen3 and the file has no chat template"):
         import_model(llama)
     assert installed_models() == []
 
 
 def test_import_accepts_another_architecture_with_a_template_and_says_so(tmp_path: Path) -> None:
-    llama = _write_llama(tmp_path / "llama.gguf", template="{{ messages[0]['content'] }}")
+    llama = write_gguf(tmp_path / "llama.gguf", "llama", template="{{ messages[0]['content'] }}")
     result = import_model(llama)
     assert len(result.notes) == 1 and "Qwen3-only" in result.notes[0]

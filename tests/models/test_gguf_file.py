@@ -14,9 +14,18 @@ from app.models.gguf_file import read_gguf_info
 
 
 def write_gguf(
-    path: Path, arch: str, *, tokenizer: bool = True, block_count: int | None = 2, split: int = 0
+    path: Path,
+    arch: str,
+    *,
+    tokenizer: bool = True,
+    block_count: int | None = 2,
+    split: int = 0,
+    template: str | None = None,
 ) -> Path:
+    """A tiny GGUF with just what the header checks look at."""
     w = gguf.GGUFWriter(str(path), arch)
+    if template:
+        w.add_chat_template(template)
     if block_count is not None:
         w.add_block_count(block_count)
     if tokenizer:
