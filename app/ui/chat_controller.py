@@ -25,7 +25,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.backend.errors import ContextFullError, EngineError, NoModelError, UnsupportedContextError
 from app.backend.protocol import Answer, ChatMessage, Done, GenerationRequest, Notice, Reasoning, Sampling
+from app.models.gguf_file import read_gguf_info
+from app.models.load_options import LoadOptions
 from app.models.load_plan import context_for, make_plan
+from app.models.machine import Machine, probe_machine
 from app.store.chat_store import ChatStore
 from app.store.models import Conversation, Message
 from app.ui.chat_view import ChatView
@@ -88,10 +91,15 @@ class ChatController(QObject):
         view: ChatView,
         composer: Composer,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        saved_options: Callable[[str], LoadOptions] = lambda _path: LoadOptions(),
+        machine: Callable[[], Machine] = probe_machine,
     ) -> None:
         super().__init__()
         self.store, self.bridge, self.view, self.composer = store, bridge, view, composer
         self.clock = clock
+        self.saved_options, self.machine = saved_options, machine
+        self.load_options = LoadOptions()  # those of the model loaded (or loading) now
         self.conversation: Conversation | None = None
         self.turn: _Turn | None = None
         self.model_loading = False
@@ -107,6 +115,7 @@ class ChatController(QObject):
         composer.stop_requested.connect(self.stop)
         composer.think_toggled.connect(self.set_think)
         composer.budget_changed.connect(self.set_budget)
+        composer.cancel_load_requested.connect(self.cancel_load)
 
     # -------------------------------------------------------- conversations
 
@@ -151,25 +160,41 @@ class ChatController(QObject):
 
     # ---------------------------------------------------------------- model
 
-    def load_model(self, path: str, **options: object) -> None:
+    def load_model(self, path: str, options: LoadOptions | None = None, *, n_ctx: int | None = None) -> None:
+        """Load ``path`` with ``options`` (default: the ones saved for it), ``n_ctx`` overriding."""
+        opts = options if options is not None else self.saved_options(path)
+        if n_ctx is not None:
+            opts = opts.with_context(n_ctx)
+        try:
+            info = read_gguf_info(path)
+        except EngineError:
+            info = None  # the engine reports the same problem, through the usual error path
+        self.load_options = opts
         self.model_loading = True
         self._loading_name = Path(path).stem
-        self.composer.set_model_name(f"loading {self._loading_name}…")
-        self.bridge.load(path, **options)
+        self.composer.set_loading(self._loading_name, 0.0)
+        self.bridge.load(path, **opts.engine_kwargs(info, self.machine() if info else None))
+
+    def cancel_load(self) -> None:
+        """Stop a load in progress; the engine answers with a load_cancelled error."""
+        if self.model_loading:
+            self.bridge.cancel()
 
     def _on_load_progress(self, fraction: float) -> None:
-        self.composer.set_model_name(f"loading {self._loading_name}… {int(fraction * 100)} %")
+        if self.model_loading:
+            self.composer.set_loading(self._loading_name, fraction)
 
     def reload_with_context(self, message_id: int, n_ctx: int) -> None:
         """The YaRN-on-demand answer to a full context: reload longer, then answer again."""
         if self.answering or self.bridge.model_path is None:
             return
-        self.load_model(self.bridge.model_path, n_ctx=n_ctx)
+        self.load_model(self.bridge.model_path, self.load_options, n_ctx=n_ctx)
         self.regenerate(message_id)  # queued behind the load on the engine's one thread
 
     def _on_loaded(self, report: object) -> None:
         self.model_loading = False
         info = getattr(report, "info", None)
+        self.composer.set_loading(None)
         self.composer.set_model_name(info.path.stem if info else None)
         for n in getattr(report, "notices", []):
             self.notice.emit(n.text)
@@ -340,12 +365,14 @@ class ChatController(QObject):
         self._end_turn(self.store.get_message(t.message.id))
 
     def _on_failed(self, error: object) -> None:
-        if self.turn is None:  # a load failed
+        if self.model_loading:  # the load failed or was cancelled (a queued turn fails with it)
             self.model_loading = False
+            self.composer.set_loading(None)
             self.composer.set_model_name(None)
-            self.notice.emit(getattr(error, "message", str(error)))
-            return
-        self._fail(error)
+            if self.turn is None:
+                self.notice.emit(getattr(error, "message", str(error)))
+        if self.turn is not None:
+            self._fail(error)
 
     def _fail(self, error: object) -> None:
         t = self.turn

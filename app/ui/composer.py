@@ -9,6 +9,7 @@ Signals:
     think_toggled(bool): the think toggle changed (by the user).
     budget_changed(int): the thinking budget changed (0 = no limit).
     model_change_requested(): the model button was clicked.
+    cancel_load_requested(): "Cancel" next to a model that is loading.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -52,6 +54,7 @@ class Composer(QWidget):
     think_toggled = Signal(bool)
     budget_changed = Signal(int)
     model_change_requested = Signal()
+    cancel_load_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,6 +83,17 @@ class Composer(QWidget):
         self.model_button.setObjectName("modelButton")
         self.model_button.setFlat(True)
         self.model_button.clicked.connect(self.model_change_requested.emit)
+        self.load_bar = QProgressBar()
+        self.load_bar.setObjectName("loadProgress")
+        self.load_bar.setRange(0, 100)
+        self.load_bar.setFixedWidth(120)
+        self.load_bar.setTextVisible(True)
+        self.load_bar.hide()
+        self.cancel_load_button = QPushButton("Cancel")
+        self.cancel_load_button.setObjectName("cancelLoadButton")
+        self.cancel_load_button.setToolTip("Stop loading this model")
+        self.cancel_load_button.clicked.connect(self.cancel_load_requested.emit)
+        self.cancel_load_button.hide()
         self.send_button = QPushButton("Send")
         self.send_button.setObjectName("sendButton")
         self.send_button.setDefault(True)
@@ -91,6 +105,8 @@ class Composer(QWidget):
         bar.addWidget(self.budget)
         bar.addStretch(1)
         bar.addWidget(self.model_button)
+        bar.addWidget(self.load_bar)
+        bar.addWidget(self.cancel_load_button)
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
         row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
@@ -112,6 +128,15 @@ class Composer(QWidget):
 
     def set_model_name(self, name: str | None) -> None:
         self.model_button.setText(f"Model: {name}" if name else "Choose a model…")
+
+    def set_loading(self, name: str | None, fraction: float = 0.0) -> None:
+        """Show a model loading (progress bar and Cancel), or hide both with ``name=None``."""
+        loading = name is not None
+        if loading:
+            self.model_button.setText(f"Loading {name}…")
+            self.load_bar.setValue(int(fraction * 100))
+        self.load_bar.setVisible(loading)
+        self.cancel_load_button.setVisible(loading)
 
     def set_answering(self, answering: bool) -> None:
         self.answering = answering

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.load_options import LoadOptions
 from app.store.chat_store import ChatStore
 from app.store.export import to_json, to_markdown
 from app.ui.chat_controller import ChatController
@@ -29,6 +30,7 @@ from app.ui.composer import Composer
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_settings import ConversationSettingsDialog
 from app.ui.engine_bridge import EngineBridge
+from app.ui.load_settings import LoadSettingsDialog, open_load_settings
 from app.ui.model_manager import ModelManager
 from app.ui.settings import Settings
 
@@ -46,7 +48,9 @@ class MainWindow(QMainWindow):
         self.conversations = ConversationList()
         self.view = ChatView(dark=dark)
         self.composer = Composer()
-        self.controller = ChatController(store, bridge, self.view, self.composer)
+        self.controller = ChatController(
+            store, bridge, self.view, self.composer, saved_options=settings.load_options
+        )
 
         self.title = QLabel("New chat")
         self.title.setObjectName("conversationTitle")
@@ -114,6 +118,7 @@ class MainWindow(QMainWindow):
         act(file, "&New chat", self.new_conversation, QKeySequence.StandardKey.New)
         act(file, "&Models…", self.open_model_manager, "Ctrl+M")
         act(file, "Open a GGUF &file…", self.choose_model, "Ctrl+O")
+        act(file, "&Load settings…", self.edit_load_settings, "Ctrl+L")
         act(file, "&Export conversation…", self.export_current, "Ctrl+E")
         file.addSeparator()
         act(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -282,20 +287,32 @@ class MainWindow(QMainWindow):
     def open_model_manager(self) -> ModelManager:
         """The model manager (one at a time): list, download, import, and pick a model."""
         if self.model_manager is None or not self.model_manager.isVisible():
-            self.model_manager = ModelManager(self)
+            self.model_manager = ModelManager(self, self.settings)
             self.model_manager.model_chosen.connect(self._use_model)
         self.model_manager.show()
         self.model_manager.raise_()
         return self.model_manager
 
     def _use_model(self, path: str, options: object) -> None:
-        self.controller.load_model(path, **(options if isinstance(options, dict) else {}))
+        self.controller.load_model(path, options if isinstance(options, LoadOptions) else None)
 
     def choose_model(self) -> None:
         start = str(Path(self.bridge.model_path).parent) if self.bridge.model_path else str(Path.home())
         path, _ = QFileDialog.getOpenFileName(self, "Choose a Qwen3 GGUF", start, "GGUF models (*.gguf)")
         if path:
             self.controller.load_model(path)
+
+    def edit_load_settings(self, path: str | None = None) -> LoadSettingsDialog | None:
+        """Load settings of ``path`` (default: the model in use); Load saves them and reloads."""
+        path = path or self.bridge.model_path
+        if not path:
+            self.statusBar().showMessage("Choose a model first: load settings are kept per model.", 10_000)
+            return None
+        dialog = open_load_settings(self, path, self.settings)
+        if dialog is not None:
+            dialog.accepted.connect(lambda: self.controller.load_model(path, dialog.options()))
+            dialog.open()
+        return dialog
 
     # -------------------------------------------------------------- export
 

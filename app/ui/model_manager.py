@@ -5,7 +5,7 @@ run in their own processes (app.models.download) and are polled by a timer, so
 the window never waits on the network.
 
 Signals:
-    model_chosen(str, object): load this GGUF with these options (a dict for Engine.load).
+    model_chosen(str, object): load this GGUF with these LoadOptions (None: its saved ones).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from app.models.download import Download, Progress, entry_state
 from app.models.hub import GGUFEntry, HubListing
 from app.models.machine import Machine, probe_machine
 from app.models.store_dir import delete_model, import_model, installed_models
+from app.ui.load_settings import LoadSettingsDialog, open_load_settings
+from app.ui.settings import Settings
 
 log = logging.getLogger("qwendesk.ui.models")
 POLL_MS = 200
@@ -63,8 +65,9 @@ def progress_text(p: Progress) -> str:
 class ModelManager(QDialog):
     model_chosen = Signal(str, object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, settings: Settings | None = None) -> None:
         super().__init__(parent)
+        self.settings = settings
         self.setWindowTitle("Models")
         self.setAcceptDrops(True)
         self.resize(860, 560)
@@ -87,6 +90,8 @@ class ModelManager(QDialog):
         self.cancel_button = QPushButton("Cancel")
         self.delete_button = QPushButton("Delete")
         self.use_button = QPushButton("Use")
+        self.load_settings_button = QPushButton("Load settings…")
+        self.load_settings_button.setToolTip("Context (YaRN), GPU layers, KV cache, threads for this model")
         self.import_button = QPushButton("Import GGUF…")
         for b, slot in (
             (self.download_button, self.download_selected),
@@ -94,6 +99,7 @@ class ModelManager(QDialog):
             (self.cancel_button, self.cancel_selected),
             (self.delete_button, self.delete_selected),
             (self.use_button, self.use_selected),
+            (self.load_settings_button, self.edit_load_settings),
             (self.import_button, self.ask_import),
         ):
             b.clicked.connect(slot)
@@ -102,6 +108,7 @@ class ModelManager(QDialog):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.import_button)
+        buttons.addWidget(self.load_settings_button)
         buttons.addWidget(self.use_button)
         top = QHBoxLayout()
         top.addWidget(self.recommend_label, 1)
@@ -238,7 +245,9 @@ class ModelManager(QDialog):
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running or state == "partial")
         self.delete_button.setEnabled((not is_entry and sel is not None) or state == "downloaded")
-        self.use_button.setEnabled((not is_entry and sel is not None) or state == "downloaded")
+        usable = (not is_entry and sel is not None) or state == "downloaded"
+        self.use_button.setEnabled(usable)
+        self.load_settings_button.setEnabled(usable and self.settings is not None)
 
     def download(self, entry: GGUFEntry) -> Download | None:
         key = _key(entry)
@@ -292,9 +301,21 @@ class ModelManager(QDialog):
             self._fill()
 
     def use_selected(self) -> None:
+        """Load the selected model with its saved load settings."""
         path = _path_of(self.selected())
         if path is not None:
-            self.model_chosen.emit(str(path), {})
+            self.model_chosen.emit(str(path), None)
+
+    def edit_load_settings(self) -> LoadSettingsDialog | None:
+        """Load settings for the selected model; Load saves them and loads it."""
+        path = _path_of(self.selected())
+        if path is None or self.settings is None:
+            return None
+        dialog = open_load_settings(self, str(path), self.settings)
+        if dialog is not None:
+            dialog.accepted.connect(lambda: self.model_chosen.emit(str(path), dialog.options()))
+            dialog.open()
+        return dialog
 
     def ask_import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF", str(Path.home()), "GGUF models (*.gguf)")

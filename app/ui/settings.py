@@ -6,10 +6,13 @@ Stored with QSettings in an INI file inside the data dir, so ``QWENDESK_HOME``
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from app.models.load_options import LoadOptions
 from app.paths import data_dir
 
 DEFAULTS: dict[str, Any] = {
@@ -21,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "window/splitter": QByteArray(),
 }
 MIN_FONT, MAX_FONT = 7, 32
+LOAD_OPTIONS_GROUP = "load_options"  # one JSON value per model file name
 
 
 class Settings:
@@ -54,3 +58,24 @@ class Settings:
     @font_size.setter
     def font_size(self, value: int) -> None:
         self.set("font_size", max(MIN_FONT, min(MAX_FONT, value)))
+
+    # Per-model load settings, keyed by file name so a model keeps them when its folder moves.
+
+    def load_options(self, model_path: str) -> LoadOptions:
+        raw = self._q.value(f"{LOAD_OPTIONS_GROUP}/{_model_key(model_path)}", "")
+        try:
+            return LoadOptions.from_dict(json.loads(str(raw))) if raw else LoadOptions()
+        except ValueError:
+            return LoadOptions()
+
+    def set_load_options(self, model_path: str, options: LoadOptions) -> None:
+        key = f"{LOAD_OPTIONS_GROUP}/{_model_key(model_path)}"
+        if options == LoadOptions():
+            self._q.remove(key)
+        else:
+            self._q.setValue(key, json.dumps(options.to_dict()))
+
+
+def _model_key(model_path: str) -> str:
+    # QSettings treats "/" and "\\" as group separators; a file name has neither.
+    return Path(model_path).name
