@@ -519,23 +519,29 @@ class _PlainFetch:
                 self._restart()  # the server ignored the Range header
             etag = r.headers.get("X-Linked-Etag") or r.headers.get("ETag") or self.etag
             self._write_sidecar(etag)
-            with self.part.open("ab") as out:
+            # Unbuffered: what write() returned is on disk, so a full disk (ENOSPC) mid-chunk
+            # leaves a .part whose bytes are all counted and hashed, ready to resume.
+            with self.part.open("ab", buffering=0) as out:
                 for chunk in r.iter_bytes():  # as received: a drop loses nothing
-                    try:
-                        out.write(chunk)
-                    except OSError as exc:
-                        if exc.errno == errno.ENOSPC:
-                            raise DiskFullError(
-                                f"The disk filled up while downloading {self.f.path} "
-                                f"({self.offset:,} of {self.f.size:,} bytes kept); "
-                                "free some space and resume."
-                            ) from None
-                        raise
-                    self.hasher.update(chunk)
-                    self.offset += len(chunk)
+                    self._append(out, memoryview(chunk))
                     self.report(self.offset)
                     if self.offset > self.f.size:
                         return
+
+    def _append(self, out: Any, data: memoryview) -> None:
+        while data:
+            try:
+                n = out.write(data)
+            except OSError as exc:
+                if exc.errno == errno.ENOSPC:
+                    raise DiskFullError(
+                        f"The disk filled up while downloading {self.f.path} "
+                        f"({self.offset:,} of {self.f.size:,} bytes kept); free some space and resume."
+                    ) from None
+                raise
+            self.hasher.update(data[:n])
+            self.offset += n
+            data = data[n:]
 
     def _write_sidecar(self, etag: str | None) -> None:
         data = {"size": self.f.size, "sha256": self.f.sha256, "url": self.url, "etag": etag}

@@ -173,6 +173,12 @@ class ModelManager(QDialog):
             top = QTreeWidgetItem([model.name, "", "", ""])
             self.tree.addTopLevelItem(top)
             ml = listing.model(model.name) if listing else None
+            if not (ml and ml.entries):
+                # Nothing listed (offline with no saved listing, or the Hub lacks it): an estimate.
+                size = fit.estimated_file_size(model, fit.RECOMMEND_QUANT)
+                top.setText(1, f"≈{human_size(size)}")
+                top.setToolTip(1, f"Estimated for {fit.RECOMMEND_QUANT} from the parameter count")
+                top.setText(3, "not listed" if listing else "")
             for entry in ml.entries if ml else ():
                 child = QTreeWidgetItem([entry.quant, human_size(entry.size), self._fit_text(entry), ""])
                 child.setData(0, ENTRY_ROLE, entry)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,41 @@ def test_split_model_is_usable_only_when_every_part_is_there(
     [model] = installed_models()
     assert model.parts == tuple(paths) and model.size == 450_000 and model.quant == "Q4_K_M"
     assert resolve_model("Qwen3-235B-A22B:Q4_K_M") == str(paths[0])
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 64 KiB tmpfs: writes past it fail with ENOSPC, as on a really full disk (needs root)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount_point)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tiny tmpfs here ({done.stderr.decode().strip()}); needs root")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_disk_filling_up_mid_file_keeps_the_part_and_resumes(
+    hub: FakeHub, tiny_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Free space looked fine at the start (another program filled the disk later).
+    monkeypatch.setattr(download_mod, "free_bytes", lambda path: 10 * 1024**3)
+    entry = _entry()
+    assert entry.size > 64 * 1024
+    dl = Download.for_entry(entry, root=tiny_disk)
+    with pytest.raises(DiskFullError, match=r"disk filled up .* bytes kept\); free some space"):
+        dl.run()
+    part = part_path(dl.paths[0])
+    kept = part.stat().st_size
+    assert 0 < kept < entry.size and not dl.paths[0].exists()
+    assert entry_state(entry, root=tiny_disk) == "partial"
+
+    subprocess.run(["mount", "-o", "remount,size=16m", str(tiny_disk)], check=True)  # space freed
+    [final] = Download.for_entry(entry, root=tiny_disk).run()
+    assert final.read_bytes() == hub.repos[REPO][NAME]
+    ranges = [r.range for r in hub.gets(NAME)]
+    assert ranges[-1] == f"bytes={kept}-"  # carried on from what the full disk had kept

@@ -35,6 +35,8 @@ def test_list_download_use_and_delete(qtbot: QtBot, tmp_path: Path, monkeypatch:
         item = entry_item(manager, "Qwen3-0.6B", "Q8_0")
         assert item.text(2).startswith("fits") or "GPU" in item.text(2)  # a fit verdict with numbers
         assert "Recommended for this machine" in manager.recommend_label.text()
+        [big] = manager.tree.findItems("Qwen3-32B", Qt.MatchFlag.MatchExactly, 0)
+        assert big.childCount() == 0 and big.text(1) == "≈18.5 GB" and big.text(3) == "not listed"
 
         manager.tree.setCurrentItem(item)
         assert manager.download_button.isEnabled() and not manager.use_button.isEnabled()
