@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.backend.errors import ContextFullError, EngineError, NoModelError, UnsupportedContextError
 from app.backend.protocol import Answer, ChatMessage, Done, GenerationRequest, Notice, Reasoning, Sampling
+from app.models import fit
 from app.models.gguf_file import read_gguf_info
 from app.models.load_options import LoadOptions
 from app.models.load_plan import context_for, make_plan
@@ -401,7 +402,7 @@ class ChatController(QObject):
             return None, f"\n\n{exc.message}"
         plan = make_plan(info, n_ctx=n_ctx)
         yarn = f", YaRN ×{plan.yarn_factor}" if plan.yarn_factor else ""
-        kv = 2 * info.block_count * (info.head_count_kv or 1) * (info.key_length or 128) * 2 * n_ctx
+        kv = fit.kv_cache_bytes(fit.shape_of(info), n_ctx, self.load_options.kv_cache_type)
         return (n_ctx, f"Reload with a {n_ctx:,}-token context{yarn} (KV cache {kv / 2**30:.1f} GiB)"), ""
 
     def _end_turn(self, stored: Message) -> None:
