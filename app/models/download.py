@@ -59,6 +59,7 @@ from app.models.hub_errors import (
     translate,
 )
 from app.models.locate import models_dir
+from app.privacy import allow_hub_for_this_process
 
 DISK_MARGIN = 100 * 1024 * 1024  # keep this much free beyond the download itself
 CHUNK = 1024 * 1024
@@ -356,6 +357,7 @@ def _gb(n: int) -> str:
 def _child_main(job: _Job, conn: Connection) -> None:
     """Fetch every file not yet complete, reporting ("bytes", i, n), ("file_done", i), ("done",)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it pauses)
+    allow_hub_for_this_process()  # this process exists because the user asked for a download
     quiet_hub()
     what = job.repo
     try:

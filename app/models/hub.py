@@ -29,6 +29,7 @@ from typing import Any
 from app.models.catalog import CATALOG, CatalogModel, find
 from app.models.hub_errors import HubError, HubNotFoundError, HubUnreachableError, translate
 from app.paths import data_dir
+from app.privacy import hub_access
 
 log = logging.getLogger("qwendesk.hub")
 
@@ -166,7 +167,9 @@ def list_repo(repo: str, *, token: str | bool | None = None) -> list[GGUFEntry]:
 
     base = endpoint()
     try:
-        info = HfApi(endpoint=base, token=token).model_info(repo, files_metadata=True, timeout=LIST_TIMEOUT_S)
+        with hub_access():  # the user asked for this listing (app.privacy)
+            api = HfApi(endpoint=base, token=token)
+            info = api.model_info(repo, files_metadata=True, timeout=LIST_TIMEOUT_S)
     except Exception as exc:
         raise translate(exc, repo, base) from None
     files = [

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app import __version__
 from app.models.locate import resolve_model
+from app.privacy import go_offline
 from app.store.chat_store import ChatStore
 from app.ui import theme
 from app.ui.engine_bridge import EngineBridge
@@ -33,6 +34,7 @@ def _qt_message(kind: QtMsgType, _context: object, message: str) -> None:
 
 def build_window(model: str | None = None) -> MainWindow:
     """Everything but the event loop (tests and screenshot scripts use this too)."""
+    go_offline()  # before anything can import huggingface_hub; the model manager opens it on request
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("QwenDesk")
