@@ -56,10 +56,9 @@ def allow_hub_for_this_process() -> None:
 
 def _set_hub_offline(on: bool) -> None:
     # huggingface_hub reads the variable once, at import, into a constant it checks per request.
-    constants = sys.modules.get("huggingface_hub.constants")
-    if constants is None:
-        if on:
-            return  # the environment variable covers the import to come
-        from huggingface_hub import constants
+    if "huggingface_hub.constants" not in sys.modules and on:
+        return  # the environment variable covers the import to come
+    from huggingface_hub import constants
+
     constants.HF_HUB_OFFLINE = on
     constants.HF_HUB_DISABLE_TELEMETRY = True
