@@ -4,6 +4,11 @@ With ``--json`` stdout carries exactly one JSON object per line (reasoning,
 answer, notice, done, error events) and nothing else; human output shows the
 reasoning dimmed and prefixed, the answer plain. Ctrl-C stops the current
 answer (the partial answer is kept in the conversation).
+
+``--attach FILE`` (repeatable) answers from documents: each turn's message
+carries the whole documents or the best passages (``app.documents.build_turn``),
+a ``sources`` event (JSON) comes before the answer, and human output lists the
+sources after it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from app.backend.engine import Engine
+from app.backend.engine import Engine, LoadReport
 from app.backend.errors import EngineError
 from app.backend.protocol import (
     Answer,
@@ -28,6 +33,9 @@ from app.backend.protocol import (
     StreamEvent,
     event_to_json,
 )
+from app.cli.chat_documents import AttachedDocuments
+from app.documents import DocumentError, TurnContext
+from app.models.load_plan import ANSWER_ROOM, context_for
 from app.models.locate import resolve_model
 
 EXIT_ERROR = 1
@@ -69,6 +77,13 @@ def add_parser(sub: Any) -> None:
         "--gpu-layers", type=int, metavar="N", help="layers to offload (default: all, if a GPU build)"
     )
     p.add_argument("--kv-cache", default="f16", choices=["f16", "q8_0", "q4_0"], help="KV-cache type")
+    p.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="answer from this document (PDF, DOCX, HTML, Markdown, text, CSV, source code); repeatable",
+    )
     p.add_argument("--json", action="store_true", help="JSON lines on stdout, one event per line")
     p.add_argument("prompt", nargs="?", metavar="PROMPT", help="one user message; omit to read stdin lines")
     p.set_defaults(run=run)
@@ -82,6 +97,7 @@ class _Output:
         self.out, self.err = out, err
         self.tty = out.isatty()
         self._channel: str | None = None
+        self._sources: TurnContext | None = None  # human output lists them after the answer
 
     def event(self, ev: StreamEvent) -> None:
         if self.as_json:
@@ -103,9 +119,29 @@ class _Output:
             if ev.thinking_budget_hit:
                 footer += " · thinking budget reached"
             self.err.write(footer + "]\n")
+            self._list_sources()
         self.out.flush()
 
-    def error(self, exc: EngineError) -> None:
+    def sources(self, turn: TurnContext) -> None:
+        """The sources of the coming answer: a JSON line now, or a list after the answer."""
+        if self.as_json:
+            items = [s.to_json() for s in turn.sources]
+            self._line({"event": "sources", "mode": turn.mode, "items": items})
+        else:
+            self._sources = turn
+
+    def _list_sources(self, shown: int = 8) -> None:
+        turn, self._sources = self._sources, None
+        if turn is None or not turn.sources:
+            return
+        whole = " (the whole documents were given; best matches first)" if turn.mode == "whole" else ""
+        self.out.write(f"\nSources{whole}:\n")
+        for s in turn.sources[:shown]:
+            self.out.write(f"  [{s.ref}] {s.citation}\n")
+        if len(turn.sources) > shown:
+            self.out.write(f"  … and {len(turn.sources) - shown} more\n")
+
+    def error(self, exc: EngineError | DocumentError) -> None:
         self._switch(None)
         if self.as_json:
             self._line(exc.to_json())
@@ -169,11 +205,68 @@ def _turn(engine: Engine, args: argparse.Namespace, messages: list[ChatMessage],
     return "error"
 
 
+def _ask(
+    text: str,
+    messages: list[ChatMessage],
+    docs: AttachedDocuments | None,
+    report: LoadReport,
+    args: argparse.Namespace,
+    out: _Output,
+) -> None:
+    """Append the user's message: ``text`` itself, or with the attached documents' text."""
+    if docs is None:
+        messages.append(ChatMessage("user", text))
+        return
+    reserve = args.max_tokens or ANSWER_ROOM  # room for thinking and the answer
+    turn = docs.turn(
+        text,
+        [m.content for m in messages],
+        n_ctx=report.plan.n_ctx,
+        max_ctx=report.plan.max_ctx,
+        reserve=reserve,
+    )
+    if turn.longer_context_tokens is not None:
+        ctx = context_for(report.info, turn.longer_context_tokens, room=reserve)
+        out.event(
+            Notice(
+                f"The attached documents fit whole only in a longer context: run with --ctx {ctx} to "
+                f"give the model all of them. Answering from the {len(turn.sources)} most relevant "
+                "passages.",
+                code="longer_context",
+            )
+        )
+    out.sources(turn)
+    messages.append(ChatMessage("user", turn.prompt))
+
+
 def run(
     args: argparse.Namespace, *, stdin: TextIO | None = None, engine_factory: Callable[[], Engine] = Engine
 ) -> int:
     out = _Output(args.json)
     stdin = stdin or sys.stdin
+    docs: AttachedDocuments | None = None
+    if args.attach:
+        try:
+            docs = AttachedDocuments(args.attach)  # before the model loads: a bad file fails fast
+        except DocumentError as exc:
+            out.error(exc)
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            return EXIT_CANCELLED
+    try:
+        return _run(args, stdin, out, docs, engine_factory)
+    finally:
+        if docs is not None:
+            docs.close()
+
+
+def _run(
+    args: argparse.Namespace,
+    stdin: TextIO,
+    out: _Output,
+    docs: AttachedDocuments | None,
+    engine_factory: Callable[[], Engine],
+) -> int:
     with engine_factory() as engine:
         try:
             report = engine.load(
@@ -188,11 +281,13 @@ def run(
             return EXIT_ERROR
         for notice in report.notices:
             out.event(notice)
+        for warning in docs.warnings if docs else ():
+            out.event(Notice(warning, code="document"))
         messages: list[ChatMessage] = []
         if args.system:
             messages.append(ChatMessage("system", args.system))
         if args.prompt is not None:
-            messages.append(ChatMessage("user", args.prompt))
+            _ask(args.prompt, messages, docs, report, args, out)
             finish = _turn(engine, args, messages, out)
             return {"error": EXIT_ERROR, "cancelled": EXIT_CANCELLED}.get(finish, 0)
         failed = False
@@ -210,6 +305,6 @@ def run(
             text = line.rstrip("\r\n")
             if not text.strip():
                 continue
-            messages.append(ChatMessage("user", text))
+            _ask(text, messages, docs, report, args, out)
             failed = _turn(engine, args, messages, out) == "error" or failed
         return EXIT_ERROR if failed else 0

@@ -5,8 +5,8 @@ Headless (no Qt): the GUI, the CLI and tests use it alike.
 
 from __future__ import annotations
 
-from app.store.chat_store import ChatStore
-from app.store.models import ROLES, SAMPLING_KEYS, STATUSES, Conversation, Message
+from app.store.chat_store import ChatStore, ConversationDocuments
+from app.store.models import ROLES, SAMPLING_KEYS, STATUSES, Attachment, Conversation, Message
 from app.store.schema import SCHEMA_VERSION, SchemaTooNewError
 
 __all__ = [
@@ -14,8 +14,10 @@ __all__ = [
     "SAMPLING_KEYS",
     "SCHEMA_VERSION",
     "STATUSES",
+    "Attachment",
     "ChatStore",
     "Conversation",
+    "ConversationDocuments",
     "Message",
     "SchemaTooNewError",
 ]

@@ -66,5 +66,25 @@ class Message:
     updated_at: float
 
 
+@dataclass(frozen=True, kw_only=True)
+class Attachment:
+    """A file attached to a conversation: what its chip shows. Its text lives in chunks."""
+
+    id: int
+    conversation_id: int
+    message_id: int | None  # the user message it was sent with; None while pending in the composer
+    name: str
+    kind: str  # "pdf", "docx", "html", "markdown", "text", "csv", "code"
+    size: int  # bytes of the file
+    pages: int | None  # pages in the file (PDF); None for formats without pages
+    sha256: str
+    chars: int  # characters of extracted text
+    encoding: str | None = None  # text files: the encoding that was detected
+    warnings: tuple[str, ...] = ()  # e.g. pages with no text layer
+    created: float
+    deleted: float | None = None  # removed by the user (soft: until purge_deleted)
+
+
 CONVERSATION_FIELDS = tuple(f.name for f in fields(Conversation))
 MESSAGE_FIELDS = tuple(f.name for f in fields(Message))
+ATTACHMENT_FIELDS = tuple(f.name for f in fields(Attachment))

@@ -155,8 +155,98 @@ def _v2_search_index(conn: sqlite3.Connection) -> None:
         _create_search_index(conn)
 
 
+# Document Q&A: attached files, their chunks, and the sources each answer was given.
+# An attachment belongs to its conversation (gone when the conversation is purged) and, once
+# sent, to the user message it came with; deleting that message (edit and resend) makes it
+# pending again rather than losing it. ``deleted`` is a soft delete: the user removed the
+# chip; its chunks stay out of search and are purged with purge_deleted(). A message's sources
+# are a snapshot (file, page, passage) so an answer keeps them even after its file is removed.
+_V3_DOCUMENT_TABLES = (
+    """CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        message_id INTEGER REFERENCES messages (id) ON DELETE SET NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        pages INTEGER,
+        sha256 TEXT NOT NULL,
+        chars INTEGER NOT NULL DEFAULT 0,
+        encoding TEXT,
+        warnings TEXT NOT NULL DEFAULT '[]',
+        created REAL NOT NULL,
+        deleted REAL
+    )""",
+    "CREATE INDEX attachments_by_conversation ON attachments (conversation_id)",
+    "CREATE INDEX attachments_by_message ON attachments (message_id)",  # ON DELETE SET NULL looks here
+    """CREATE TABLE doc_chunks (
+        id INTEGER PRIMARY KEY,
+        attachment_id INTEGER NOT NULL REFERENCES attachments (id) ON DELETE CASCADE,
+        section INTEGER NOT NULL,
+        page INTEGER,
+        label TEXT NOT NULL DEFAULT '',
+        start INTEGER NOT NULL,
+        stop INTEGER NOT NULL,
+        text TEXT NOT NULL
+    )""",
+    "CREATE INDEX doc_chunks_by_attachment ON doc_chunks (attachment_id, section, start)",
+    """CREATE TABLE message_sources (
+        message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        ref INTEGER NOT NULL,
+        attachment_id INTEGER REFERENCES attachments (id) ON DELETE SET NULL,
+        chunk_id INTEGER,
+        file TEXT NOT NULL,
+        page INTEGER,
+        label TEXT NOT NULL DEFAULT '',
+        start INTEGER NOT NULL,
+        stop INTEGER NOT NULL,
+        score REAL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (message_id, position)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX message_sources_by_attachment ON message_sources (attachment_id)",
+)
+
+# Trigram FTS5 over chunk text, like the history's index (kept in sync by triggers).
+_DOCUMENT_INDEX = (
+    """CREATE VIRTUAL TABLE doc_chunks_fts USING fts5(
+        text, content='doc_chunks', content_rowid='id', tokenize='trigram')""",
+    """CREATE TRIGGER doc_chunks_fts_insert AFTER INSERT ON doc_chunks BEGIN
+        INSERT INTO doc_chunks_fts (rowid, text) VALUES (new.id, new.text);
+    END""",
+    """CREATE TRIGGER doc_chunks_fts_delete AFTER DELETE ON doc_chunks BEGIN
+        INSERT INTO doc_chunks_fts (doc_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END""",
+    """CREATE TRIGGER doc_chunks_fts_update AFTER UPDATE OF text ON doc_chunks BEGIN
+        INSERT INTO doc_chunks_fts (doc_chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO doc_chunks_fts (rowid, text) VALUES (new.id, new.text);
+    END""",
+    "INSERT INTO doc_chunks_fts (doc_chunks_fts) VALUES ('rebuild')",
+)
+
+
+def has_document_index(conn: sqlite3.Connection) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'doc_chunks_fts'"
+    ).fetchone()
+    return row is not None
+
+
+def _create_document_index(conn: sqlite3.Connection) -> None:
+    for sql in _DOCUMENT_INDEX:
+        conn.execute(sql)
+
+
+def _v3_documents(conn: sqlite3.Connection) -> None:
+    for sql in _V3_DOCUMENT_TABLES:
+        conn.execute(sql)
+    if trigram_available():  # else ranking runs in Python; ensure_document_index adds it later
+        _create_document_index(conn)
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_search_index)
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_search_index, _v3_documents)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -189,4 +279,15 @@ def ensure_search_index(conn: sqlite3.Connection) -> bool:
         with transaction(conn):
             if not has_search_index(conn):
                 _create_search_index(conn)
+    return True
+
+
+def ensure_document_index(conn: sqlite3.Connection) -> bool:
+    """Whether chunk search can use FTS; builds the index if it is missing but now possible."""
+    if not trigram_available():
+        return False
+    if not has_document_index(conn):
+        with transaction(conn):
+            if not has_document_index(conn):
+                _create_document_index(conn)
     return True

@@ -42,8 +42,9 @@ def test_a_version_1_file_is_migrated_and_its_history_becomes_searchable(tmp_pat
     path = tmp_path / "old.sqlite3"
     _old_file(path, 1)
     with ChatStore(path) as store:
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
         assert {"messages_fts", "conversations_fts"} <= _tables(store)
+        assert {"attachments", "doc_chunks", "doc_chunks_fts", "message_sources"} <= _tables(store)
         c = store.get_conversation(1)
         assert (c.title, c.sampling, c.think) == ("Physics notes", {"top_k": 20}, True)
         assert [m.position for m in store.messages(1)] == [0, 1, 2, 3]
@@ -88,7 +89,7 @@ def test_a_failing_migration_rolls_back_with_its_version(
         pass
 
     def broken(conn: sqlite3.Connection) -> None:
-        conn.execute("CREATE TABLE attachments (id INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TABLE bookmarks (id INTEGER PRIMARY KEY)")
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, broken))
@@ -98,7 +99,7 @@ def test_a_failing_migration_rolls_back_with_its_version(
         with pytest.raises(RuntimeError, match="disk on fire"):
             schema.migrate(conn, target=SCHEMA_VERSION + 1)
         assert schema.user_version(conn) == SCHEMA_VERSION
-        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'attachments'").fetchone() is None
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'bookmarks'").fetchone() is None
         assert not conn.in_transaction
     finally:
         conn.close()

@@ -1,0 +1,74 @@
+"""``qwendesk chat --attach FILE``: the attached files of one CLI run.
+
+The files are extracted and indexed into a temporary chat store, the same store, chunk index
+and turn builder the window uses (``app.store``, ``app.documents.build_turn``), so the CLI
+answers from documents exactly as the app does; the temporary store is gone when the run ends.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+from app.documents import ContextBudget, TurnContext, build_turn, estimate_tokens, prepare_attachment
+from app.store import ChatStore
+
+MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each message (<|im_start|>role … <|im_end|>)
+
+
+class AttachedDocuments:
+    """Files given with ``--attach``, extracted, chunked and indexed once for all turns."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        """Extract and index ``paths``; raises DocumentError naming the first file that fails."""
+        self._tmp = tempfile.TemporaryDirectory(prefix="qwendesk-attach-")
+        try:
+            self.store = ChatStore(Path(self._tmp.name) / "attachments.sqlite3")
+            self.conversation_id = self.store.create_conversation("qwendesk chat --attach").id
+            self.warnings: list[str] = []
+            for path in paths:
+                prepared = prepare_attachment(path)
+                if self.store.find_attachment(self.conversation_id, prepared.document.sha256):
+                    continue  # the same file twice
+                self.store.add_attachment(self.conversation_id, prepared)
+                self.warnings += [f"{prepared.document.name}: {w}" for w in prepared.document.warnings]
+        except BaseException:
+            self.close()
+            raise
+        self._whole_prompts: set[str] = set()  # user messages that carried the documents whole
+
+    def turn(
+        self, question: str, history: Sequence[str], *, n_ctx: int, max_ctx: int | None, reserve: int
+    ) -> TurnContext:
+        """Build the user message for ``question``; ``history`` is the content of the earlier messages."""
+        budget = ContextBudget(
+            n_ctx=n_ctx,
+            max_ctx=max_ctx,
+            history_tokens=sum(estimate_tokens(text) + MESSAGE_OVERHEAD for text in history),
+            reserve_tokens=reserve,
+        )
+        turn = build_turn(
+            question,
+            self.store.documents(self.conversation_id),
+            budget,
+            documents_in_history=any(text in self._whole_prompts for text in history),
+        )
+        if turn.mode == "whole":
+            self._whole_prompts.add(turn.prompt)
+        return turn
+
+    def close(self) -> None:
+        store = getattr(self, "store", None)
+        if store is not None:
+            store.close()
+        self._tmp.cleanup()
+
+    def __enter__(self) -> AttachedDocuments:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

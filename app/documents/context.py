@@ -1,0 +1,234 @@
+"""What a turn with attachments sends: the whole documents, or the passages that matter.
+
+If the attached text fits the loaded context beside the conversation, with room left for
+thinking and the answer, the model reads all of it: nothing can be missed. If it would fit
+only in a longer context the model supports, :attr:`TurnContext.longer_context_tokens` says
+how many tokens that context must hold, so the window can offer the YaRN reload
+(``app.models.load_plan.context_for``); meanwhile, and otherwise, the turn uses retrieval:
+the best-ranked chunks, as many as fit, best first.
+
+Either way every block in the prompt is numbered and labelled ("[3] report.pdf, p. 37"), the
+prompt asks the model to cite those numbers, and the same blocks come back as
+:class:`Source` objects, best first, for the UI to show whatever the model writes.
+
+Token counts come from ``count_tokens`` (the model's tokenizer where the caller has one);
+the default is :func:`app.documents.tokens.estimate_tokens`, which overestimates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from app.documents.document import Page
+from app.documents.retrieval import query_terms, rank_texts
+from app.documents.tokens import TokenCounter, estimate_tokens
+from app.models.load_plan import ANSWER_ROOM
+
+Mode = Literal["none", "whole", "retrieval"]
+MAX_CHUNKS = 8  # ~2,400 tokens of passages: enough for a fact and its neighbours, small beside 16K
+BLOCK_MARGIN = 2  # tokens: a block tokenized alone vs. inside the prompt can differ at its edges
+
+INSTRUCTION = (
+    "Answer the question from these documents. Cite the numbered blocks you use in square brackets, "
+    "like [1] or [2][3]. If they do not contain the answer, say so."
+)
+WHOLE_HEAD = "The user attached documents; their full text follows, one numbered block per page or section."
+RETRIEVAL_HEAD = (
+    "Passages from the user's attached documents, the most relevant first (the documents are longer; "
+    "only these passages are shown here)."
+)
+FOLLOW_UP = (
+    "{question}\n\n(Answer from the attached documents given earlier in this conversation, citing their "
+    "numbered blocks like [1].)"
+)
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """An attachment's text as stored: its pages or sections in order."""
+
+    name: str
+    pages: tuple[Page, ...]
+    attachment_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A chunk found by search; ``score`` is higher for better (None: not ranked)."""
+
+    file: str
+    page: int | None
+    label: str
+    start: int
+    end: int
+    text: str
+    score: float | None = None
+    attachment_id: int | None = None
+    chunk_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """One numbered block of the prompt: where it comes from, and its text (to show on click)."""
+
+    ref: int  # the [n] the prompt gives it
+    file: str
+    page: int | None  # 1-based page in the file; None for formats without pages
+    label: str  # "p. 37", "§ Finances", "lines 1–40"
+    chars: tuple[int, int]  # [start, end) within the page's (or section's, or file's) text
+    score: float | None  # retrieval score, higher is better; None where nothing matched
+    text: str
+    attachment_id: int | None = None
+    chunk_id: int | None = None
+
+    @property
+    def citation(self) -> str:
+        return f"{self.file}, {self.label}" if self.label else self.file
+
+    def to_json(self) -> dict[str, object]:
+        """The CLI's ``sources`` item."""
+        return {
+            "ref": self.ref,
+            "file": self.file,
+            "page": self.page,
+            "label": self.label,
+            "chars": [self.chars[0], self.chars[1]],
+            "score": None if self.score is None else round(self.score, 4),
+        }
+
+
+class DocumentLibrary(Protocol):
+    """The attachments of one conversation, as the store (or a test) keeps them."""
+
+    def documents(self) -> Sequence[DocumentText]:
+        """The attached documents' full text, in the order they were attached."""
+        ...
+
+    def search(self, question: str, limit: int) -> Sequence[Passage]:
+        """The best ``limit`` chunks for ``question``, best first."""
+        ...
+
+    def leading(self, limit: int) -> Sequence[Passage]:
+        """The first chunks of the documents (for questions no keyword matches: "summarize this")."""
+        ...
+
+
+@dataclass(frozen=True)
+class ContextBudget:
+    """The token room a turn has."""
+
+    n_ctx: int  # the loaded context (LoadPlan.n_ctx)
+    max_ctx: int | None = None  # the longest the model supports (LoadPlan.max_ctx); None: no reload
+    history_tokens: int = 0  # system prompt and earlier turns as they will be sent, template included
+    reserve_tokens: int = ANSWER_ROOM  # thinking and the answer; at least the thinking budget plus some
+
+    @property
+    def available(self) -> int:
+        return self.n_ctx - self.reserve_tokens - self.history_tokens
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What to send as the user's message this turn, and the sources to show under the answer."""
+
+    mode: Mode
+    prompt: str
+    sources: tuple[Source, ...]  # best first
+    prompt_tokens: int
+    whole_tokens: int = 0  # what the prompt with the whole documents takes (0: no documents)
+    # Set when the whole documents would fit only in a longer context: the tokens it must hold
+    # besides the answer room (pass to context_for). The prompt is the retrieval one meanwhile.
+    longer_context_tokens: int | None = None
+
+
+def build_turn(
+    question: str,
+    library: DocumentLibrary,
+    budget: ContextBudget,
+    *,
+    count_tokens: TokenCounter = estimate_tokens,
+    documents_in_history: bool = False,
+    max_chunks: int = MAX_CHUNKS,
+) -> TurnContext:
+    """Decide whole documents or retrieval for ``question`` and build the prompt with its sources.
+
+    ``documents_in_history``: an earlier turn of the history already holds these documents whole
+    (and the history is sent as it was), so this turn only asks; its sources are the pages ranked
+    for the new question.
+    """
+    documents = library.documents()
+    if not documents:
+        return TurnContext("none", question, (), count_tokens(question))
+    whole = _whole_sources(documents, question)
+    if documents_in_history:
+        prompt = FOLLOW_UP.format(question=question)
+        return TurnContext("whole", prompt, _best_first(whole), count_tokens(prompt))
+    whole_prompt = _render(WHOLE_HEAD, whole, question)
+    estimate = estimate_tokens(whole_prompt)
+    # The real tokenizer is only worth asking near the limit; far over it, the estimate decides.
+    whole_tokens = estimate if estimate > 2 * budget.available else count_tokens(whole_prompt)
+    if whole_tokens <= budget.available:
+        return TurnContext("whole", whole_prompt, _best_first(whole), whole_tokens, whole_tokens)
+    longer = None
+    if budget.max_ctx is not None and budget.history_tokens + whole_tokens + budget.reserve_tokens <= (
+        budget.max_ctx
+    ):
+        longer = budget.history_tokens + whole_tokens
+    passages = list(library.search(question, max_chunks)) or list(library.leading(max_chunks))
+    chosen: list[Source] = []
+    used = count_tokens(_render(RETRIEVAL_HEAD, [], question))
+    for passage in passages:
+        source = _source(len(chosen) + 1, passage)
+        cost = count_tokens(_block(source)) + BLOCK_MARGIN
+        if used + cost > budget.available:
+            break
+        chosen.append(source)
+        used += cost
+    prompt = _render(RETRIEVAL_HEAD, chosen, question) if chosen else question
+    return TurnContext("retrieval", prompt, tuple(chosen), used, whole_tokens, longer)
+
+
+def _whole_sources(documents: Sequence[DocumentText], question: str) -> list[Source]:
+    sources: list[Source] = []
+    for doc in documents:
+        for page in doc.pages:
+            sources.append(
+                Source(
+                    ref=len(sources) + 1,
+                    file=doc.name,
+                    page=page.number,
+                    label=page.label,
+                    chars=(0, len(page.text)),
+                    score=None,
+                    text=page.text,
+                    attachment_id=doc.attachment_id,
+                )
+            )
+    ranked = rank_texts(query_terms(question), [s.text for s in sources])
+    scored = list(sources)
+    for index, score in ranked:
+        s = sources[index]
+        scored[index] = Source(s.ref, s.file, s.page, s.label, s.chars, score, s.text, s.attachment_id)
+    return scored
+
+
+def _best_first(sources: list[Source]) -> tuple[Source, ...]:
+    """Ranked pages first (highest score), then the rest in document order."""
+    return tuple(sorted(sources, key=lambda s: (s.score is None, -(s.score or 0.0), s.ref)))
+
+
+def _source(ref: int, p: Passage) -> Source:
+    return Source(
+        ref, p.file, p.page, p.label, (p.start, p.end), p.score, p.text, p.attachment_id, p.chunk_id
+    )
+
+
+def _block(source: Source) -> str:
+    return f"[{source.ref}] {source.citation}\n{source.text.strip()}"
+
+
+def _render(head: str, sources: Sequence[Source], question: str) -> str:
+    blocks = "\n\n".join(_block(s) for s in sources)
+    return f"{head}\n\n<documents>\n{blocks}\n</documents>\n\n{INSTRUCTION}\n\nQuestion: {question}"
