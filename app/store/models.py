@@ -62,6 +62,7 @@ class Message:
     reasoning_collapsed: bool | None = None  # the UI's expanded/collapsed state; None = its default
     model: str | None = None
     error: str | None = None
+    sent_content: str | None = None  # user messages: the text sent with documents; None = content
     created_at: float
     updated_at: float
 

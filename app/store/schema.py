@@ -245,8 +245,15 @@ def _v3_documents(conn: sqlite3.Connection) -> None:
         _create_document_index(conn)
 
 
+def _v4_sent_content(conn: sqlite3.Connection) -> None:
+    # What a user message was sent to the model as, when that differs from what the user typed
+    # (documents or passages added). Later turns send it again, so the prompt prefix matches
+    # llama.cpp's KV cache and the documents are not evaluated anew every turn.
+    conn.execute("ALTER TABLE messages ADD COLUMN sent_content TEXT")
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_search_index, _v3_documents)
+MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_search_index, _v3_documents, _v4_sent_content)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

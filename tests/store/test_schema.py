@@ -42,7 +42,7 @@ def test_a_version_1_file_is_migrated_and_its_history_becomes_searchable(tmp_pat
     path = tmp_path / "old.sqlite3"
     _old_file(path, 1)
     with ChatStore(path) as store:
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         assert {"messages_fts", "conversations_fts"} <= _tables(store)
         assert {"attachments", "doc_chunks", "doc_chunks_fts", "message_sources"} <= _tables(store)
         c = store.get_conversation(1)
@@ -122,3 +122,13 @@ def test_without_trigram_support_search_uses_like_and_the_index_comes_later(
         assert store._fts
         assert [x.id for x in store.search("量子计算")] == [c.id]
         assert [x.id for x in store.search("QUBITS")] == [c.id]
+
+
+def test_a_version_3_file_gets_sent_content_and_keeps_its_messages(tmp_path: Path) -> None:
+    path = tmp_path / "v3.sqlite3"
+    _old_file(path, 3)
+    with ChatStore(path) as store:
+        first = store.messages(1)[0]
+        assert first.content == "什么是量子计算？" and first.sent_content is None
+        store.update_message(first.id, sent_content="[1] notes.pdf, p. 2 …\n\n什么是量子计算？")
+        assert store.get_message(first.id).sent_content.startswith("[1] notes.pdf")
