@@ -14,6 +14,7 @@ from app.models.locate import resolve_model
 from app.privacy import go_offline
 from app.store.chat_store import ChatStore
 from app.ui import theme
+from app.ui.about import app_icon
 from app.ui.engine_bridge import EngineBridge
 from app.ui.main_window import MainWindow
 from app.ui.settings import Settings
@@ -39,6 +40,7 @@ def build_window(model: str | None = None) -> MainWindow:
     assert isinstance(app, QApplication)
     app.setApplicationName("QwenDesk")
     app.setApplicationVersion(__version__)
+    app.setWindowIcon(app_icon())
     qInstallMessageHandler(_qt_message)
     settings = Settings()
     dark = theme.resolve_dark(str(settings.get("theme")))

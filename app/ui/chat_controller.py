@@ -12,6 +12,7 @@ Signals:
     notice(str): something to show in the status bar.
     edit_requested(int): a user message's Edit button (the window asks for the new text).
     choose_model_requested(): an error's "Choose another model…" button.
+    attach_failed(str): a file could not be attached (the message says which and why).
 """
 
 from __future__ import annotations
@@ -25,13 +26,17 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.backend.errors import ContextFullError, EngineError, NoModelError, UnsupportedContextError
 from app.backend.protocol import Answer, ChatMessage, Done, GenerationRequest, Notice, Reasoning, Sampling
+from app.documents import ContextBudget, DocumentError, PreparedAttachment, TurnContext, build_turn
+from app.documents.context import WHOLE_HEAD
+from app.documents.tokens import estimate_tokens
 from app.models import fit
 from app.models.gguf_file import read_gguf_info
 from app.models.load_options import LoadOptions
-from app.models.load_plan import context_for, make_plan
+from app.models.load_plan import ANSWER_ROOM, DEFAULT_CTX, context_for, context_limits, make_plan
 from app.models.machine import Machine, probe_machine
 from app.store.chat_store import ChatStore
 from app.store.models import Conversation, Message
+from app.ui.attachments import AttachmentPreparer
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.engine_bridge import EngineBridge
@@ -40,6 +45,7 @@ from app.ui.message_widget import MessageWidget
 PAINT_INTERVAL_MS = 33  # ≈30 updates per second at most
 CHECKPOINT_S = 0.5  # well inside the promised "at least once per second"
 TITLE_CHARS = 60
+MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each message
 # Done's counts and timings, kept with the message under the same names.
 DONE_FIELDS_STORED = (
     "finish_reason",
@@ -84,6 +90,7 @@ class ChatController(QObject):
     notice = Signal(str)
     edit_requested = Signal(int)
     choose_model_requested = Signal()
+    attach_failed = Signal(str)
 
     def __init__(
         self,
@@ -101,6 +108,9 @@ class ChatController(QObject):
         self.clock = clock
         self.saved_options, self.machine = saved_options, machine
         self.load_options = LoadOptions()  # those of the model loaded (or loading) now
+        # Document budgets are counted with this (a conservative estimate; tests swap in their
+        # tiny model's one-token-per-byte truth).
+        self.count_tokens: Callable[[str], int] = estimate_tokens
         self.conversation: Conversation | None = None
         self.turn: _Turn | None = None
         self.model_loading = False
@@ -117,6 +127,13 @@ class ChatController(QObject):
         composer.think_toggled.connect(self.set_think)
         composer.budget_changed.connect(self.set_budget)
         composer.cancel_load_requested.connect(self.cancel_load)
+        composer.files_dropped.connect(self.attach_files)
+        composer.remove_attachment_requested.connect(self.remove_attachment)
+        self.preparer = AttachmentPreparer()
+        self.preparer.progress.connect(composer.set_preparing)
+        self.preparer.prepared.connect(self._on_prepared)
+        self.preparer.failed.connect(self._on_prepare_failed)
+        self.preparer.busy_changed.connect(lambda busy: None if busy else composer.set_preparing(None))
 
     # -------------------------------------------------------- conversations
 
@@ -127,6 +144,8 @@ class ChatController(QObject):
         widgets = self.view.set_messages(self.store.messages(conversation_id))
         for w in widgets:
             self._wire(w)
+            self._show_documents(w)
+        self.composer.set_pending(self.store.pending_attachments(conversation_id))
         self.composer.set_conversation_options(self.conversation.think, self.conversation.thinking_budget)
         self.view.scroll_to_bottom()
 
@@ -158,6 +177,48 @@ class ChatController(QObject):
         w.edit_requested.connect(self.edit_requested.emit)
         w.choose_model_requested.connect(self.choose_model_requested.emit)
         w.reload_requested.connect(self.reload_with_context)
+        w.remove_attachment_requested.connect(self.remove_attachment)
+
+    def _show_documents(self, w: MessageWidget) -> None:
+        if w.message.role == "user":
+            w.set_attachments(self.store.message_attachments(w.message.id))
+        else:
+            w.set_sources(self.store.message_sources(w.message.id))
+
+    # ------------------------------------------------------------ documents
+
+    def attach_files(self, paths: list[str]) -> None:
+        """Read ``paths`` in the background; each becomes a chip on the next message."""
+        if not paths:
+            return
+        if self.conversation is None:
+            self.new_conversation()
+        assert self.conversation is not None
+        for path in paths:
+            self.preparer.prepare(self.conversation.id, path)
+
+    def _on_prepared(self, conversation_id: int, prepared: PreparedAttachment) -> None:
+        doc = prepared.document
+        if self.store.find_attachment(conversation_id, doc.sha256) is not None:
+            self.notice.emit(f"{doc.name} is already attached to this conversation.")
+            return
+        self.store.add_attachment(conversation_id, prepared)
+        for warning in doc.warnings:
+            self.notice.emit(f"{doc.name}: {warning}")
+        if self.conversation is not None and self.conversation.id == conversation_id:
+            self.composer.set_pending(self.store.pending_attachments(conversation_id))
+
+    def _on_prepare_failed(self, path: str, error: DocumentError) -> None:
+        self.attach_failed.emit(error.message)
+
+    def remove_attachment(self, attachment_id: int) -> None:
+        """The chip's ×: later answers leave the file out (answers already given keep their sources)."""
+        self.store.remove_attachment(attachment_id)
+        if self.conversation is not None:
+            self.composer.set_pending(self.store.pending_attachments(self.conversation.id))
+            for w in self.view.widgets:
+                if w.message.role == "user":
+                    self._show_documents(w)
 
     # ---------------------------------------------------------------- model
 
@@ -216,7 +277,11 @@ class ChatController(QObject):
         if not self.store.messages(cid):
             self.store.update_conversation(cid, title=title_from(text))
         user = self.store.add_message(cid, "user", text)
-        self._wire(self.view.add(user))
+        self.store.attach_pending(cid, user.id)
+        self.composer.set_pending([])
+        w = self.view.add(user)
+        self._wire(w)
+        self._show_documents(w)
         self._start_turn()
 
     def regenerate(self, message_id: int) -> None:
@@ -232,8 +297,13 @@ class ChatController(QObject):
         if self.answering or self.conversation is None or not text.strip():
             return
         msg = self.store.get_message(message_id)
-        self._truncate(msg.position)
-        self._wire(self.view.add(self.store.add_message(self.conversation.id, "user", text.strip())))
+        self._truncate(msg.position)  # its files become pending again: they go with the new text
+        user = self.store.add_message(self.conversation.id, "user", text.strip())
+        self.store.attach_pending(self.conversation.id, user.id)
+        self.composer.set_pending([])
+        w = self.view.add(user)
+        self._wire(w)
+        self._show_documents(w)
         self._start_turn()
 
     def later_turns(self, message_id: int) -> int:
@@ -254,25 +324,82 @@ class ChatController(QObject):
         if index is not None:
             self.view.remove_from(index)
 
-    def _request(self) -> GenerationRequest:
+    def _request(self) -> tuple[GenerationRequest, TurnContext | None]:
+        """The history as it is sent, the last question with its documents (if any)."""
         assert self.conversation is not None
         conv = self.conversation
+        messages = self.store.messages(conv.id)
+        attachments = self.store.attachments(conv.id, include_deleted=True)
+        # Earlier questions go out as they were sent (with their documents), so the prompt's
+        # prefix matches llama.cpp's KV cache — unless a file was removed since.
+        as_sent = not any(a.deleted is not None for a in attachments)
         history: list[ChatMessage] = []
         if conv.system_prompt.strip():
             history.append(ChatMessage("system", conv.system_prompt))
-        for m in self.store.messages(conv.id):
+        last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
+        whole_at = -1  # position of the latest earlier question that carried the whole documents
+        for i, m in enumerate(messages):
             if m.role == "user":
-                history.append(ChatMessage("user", m.content))
+                text = m.sent_content if as_sent and m.sent_content and i != last_user else m.content
+                if text.startswith(WHOLE_HEAD):
+                    whole_at = m.position
+                history.append(ChatMessage("user", text))
             elif m.content and m.status in ("complete", "cancelled", "interrupted"):
                 history.append(ChatMessage("assistant", m.content))  # answers only, never reasoning
+        turn = None
+        live = [a for a in attachments if a.deleted is None and a.message_id is not None]
+        if last_user is not None and live:
+            question = messages[last_user]
+            positions = {m.id: m.position for m in messages}
+            newest = max(positions.get(a.message_id or -1, question.position) for a in live)
+            reserve = max(ANSWER_ROOM, (conv.thinking_budget or 0) + 1024) if conv.think else ANSWER_ROOM
+            earlier = history[:-1]
+            turn = build_turn(
+                question.content,
+                self.store.documents(conv.id),
+                self._budget(sum(self.count_tokens(h.content) + MESSAGE_OVERHEAD for h in earlier), reserve),
+                count_tokens=self.count_tokens,
+                documents_in_history=as_sent and whole_at >= newest,
+            )
+            history[-1] = ChatMessage("user", turn.prompt)
+            self.store.update_message(question.id, sent_content=turn.prompt)
         known = {"temperature", "top_p", "top_k", "min_p", "presence_penalty", "seed"}
         sampling = Sampling(**{k: v for k, v in conv.sampling.items() if k in known})  # type: ignore[arg-type]
-        return GenerationRequest(
+        request = GenerationRequest(
             tuple(history),
             enable_thinking=conv.think,
             thinking_budget=conv.thinking_budget if conv.think else None,
             sampling=sampling,
         )
+        return request, turn
+
+    def _budget(self, history_tokens: int, reserve: int) -> ContextBudget:
+        """The context this turn will run in: the loaded one, or the one being loaded now."""
+        engine = self.bridge.engine
+        info, plan = engine.info, engine.plan
+        native, max_ctx = context_limits(info) if info is not None else (DEFAULT_CTX, None)
+        if self.model_loading or plan is None:
+            n_ctx = self.load_options.n_ctx or min(native, DEFAULT_CTX)
+        else:
+            n_ctx = plan.n_ctx
+        return ContextBudget(
+            n_ctx=n_ctx, max_ctx=max_ctx, history_tokens=history_tokens, reserve_tokens=reserve
+        )
+
+    def _offer_longer_context(self, widget: MessageWidget, turn: TurnContext) -> None:
+        """Retrieval was used: say so, and offer the YaRN reload where the whole text would fit."""
+        info = self.bridge.engine.info
+        why = (
+            f"The attached documents (about {turn.whole_tokens:,} tokens) do not fit in the loaded "
+            "context: this answer uses the most relevant passages."
+        )
+        reload = None
+        if turn.longer_context_tokens is not None and info is not None:
+            reload, why_not = self._reload_offer(turn.longer_context_tokens)
+            if reload is not None:
+                reload = (reload[0], reload[1] + " and read the whole documents")
+            why += why_not
+        widget.show_reload_offer(why, reload)
 
     def _start_turn(self) -> None:
         assert self.conversation is not None
@@ -294,7 +421,12 @@ class ChatController(QObject):
         if self.bridge.model_path is None and not self.model_loading:
             self._fail(NoModelError("No model is loaded: choose a Qwen3 GGUF to chat with."))
             return
-        self.bridge.generate(self._request())
+        request, documents = self._request()
+        if documents is not None and documents.sources:
+            self.store.set_message_sources(msg.id, documents.sources)
+        if documents is not None and documents.mode == "retrieval":
+            self._offer_longer_context(widget, documents)
+        self.bridge.generate(request)
         self._timer.start()
 
     # --------------------------------------------------------------- events
@@ -413,6 +545,7 @@ class ChatController(QObject):
         if t.widget.answer is not None:
             t.widget.answer.finish_stream(t.answer)  # only the tail is rendered again
         t.widget.show_message(stored, render_answer=False)
+        self._show_documents(t.widget)
         if t.widget.reasoning is not None and stored.reasoning_collapsed is not None:
             t.widget.reasoning.set_expanded(not stored.reasoning_collapsed)
         self.composer.set_answering(False)

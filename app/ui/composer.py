@@ -9,12 +9,15 @@ Signals:
     think_toggled(bool): the think toggle changed (by the user).
     budget_changed(int): the thinking budget changed (0 = no limit).
     model_change_requested(): the model button was clicked.
+    attach_requested(): the Attach… button.
+    files_dropped(list): local files dropped on the input (paths).
+    remove_attachment_requested(int): a pending file's × (attachment id).
     cancel_load_requested(): "Cancel" next to a model that is loading.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,12 +31,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.store.models import Attachment
+from app.ui.attachments import ChipBar
+
+
+def local_files(mime: QMimeData) -> list[str]:
+    """Local file paths in a drop (URLs that are not files are left to the default handling)."""
+    if not mime.hasUrls():
+        return []
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+
 
 class ComposerInput(QPlainTextEdit):
-    """Multi-line input with chat-app keys."""
+    """Multi-line input with chat-app keys; files dropped on it are attached, not pasted as paths."""
 
     submit = Signal()
     escape = Signal()
+    files_dropped = Signal(list)
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return local_files(source) != [] or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        files = local_files(source)
+        if files:
+            self.files_dropped.emit(files)
+        else:
+            super().insertFromMimeData(source)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -55,6 +79,9 @@ class Composer(QWidget):
     budget_changed = Signal(int)
     model_change_requested = Signal()
     cancel_load_requested = Signal()
+    attach_requested = Signal()
+    files_dropped = Signal(list)
+    remove_attachment_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +92,25 @@ class Composer(QWidget):
         self.input.setFixedHeight(lines * 3 + 14)  # three lines; longer text scrolls
         self.input.submit.connect(self._on_submit)
         self.input.escape.connect(self._on_escape)
+        self.input.files_dropped.connect(self.files_dropped.emit)
+
+        self.attach_button = QPushButton("Attach…")
+        self.attach_button.setObjectName("attachButton")
+        self.attach_button.setToolTip(
+            "Attach documents to ask about: PDF, DOCX, TXT, MD, HTML, CSV, code (or drop files here)"
+        )
+        self.attach_button.clicked.connect(self.attach_requested.emit)
+        self.pending = ChipBar(self)
+        self.pending.remove_requested.connect(self.remove_attachment_requested.emit)
+        self.prepare_bar = QProgressBar()
+        self.prepare_bar.setObjectName("attachProgress")
+        self.prepare_bar.setRange(0, 100)
+        self.prepare_bar.hide()
+        self.attach_error = QLabel()
+        self.attach_error.setObjectName("attachError")
+        self.attach_error.setWordWrap(True)
+        self.attach_error.setStyleSheet("color: #c0392b;")
+        self.attach_error.hide()
 
         self.think = QCheckBox("Think")
         self.think.setObjectName("thinkToggle")
@@ -82,6 +128,7 @@ class Composer(QWidget):
         self.model_button = QPushButton("Choose a model…")
         self.model_button.setObjectName("modelButton")
         self.model_button.setFlat(True)
+        self.model_button.setMinimumWidth(80)  # long model names are clipped in a narrow window
         self.model_button.clicked.connect(self.model_change_requested.emit)
         self.load_bar = QProgressBar()
         self.load_bar.setObjectName("loadProgress")
@@ -109,10 +156,17 @@ class Composer(QWidget):
         bar.addWidget(self.cancel_load_button)
         row = QHBoxLayout()
         row.addWidget(self.input, 1)
-        row.addWidget(self.send_button, 0, Qt.AlignmentFlag.AlignBottom)
+        side = QVBoxLayout()
+        side.addStretch(1)
+        side.addWidget(self.attach_button)
+        side.addWidget(self.send_button)
+        row.addLayout(side)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 6, 12, 10)
         layout.addLayout(bar)
+        layout.addWidget(self.pending)
+        layout.addWidget(self.prepare_bar)
+        layout.addWidget(self.attach_error)
         layout.addLayout(row)
         self.answering = False
 
@@ -138,6 +192,27 @@ class Composer(QWidget):
         self.load_bar.setVisible(loading)
         self.cancel_load_button.setVisible(loading)
 
+    def set_pending(self, attachments: list[Attachment]) -> None:
+        """The files that go with the next message."""
+        self.pending.set_attachments(attachments)
+
+    def add_attach_error(self, message: str) -> None:
+        """Why a file was not attached; stays until the next message is sent."""
+        text = self.attach_error.text()
+        self.attach_error.setText(f"{text}\n{message}" if text else message)
+        self.attach_error.show()
+
+    def clear_attach_error(self) -> None:
+        self.attach_error.clear()
+        self.attach_error.hide()
+
+    def set_preparing(self, name: str | None, fraction: float = 0.0) -> None:
+        """Progress of reading an attached file; ``None`` hides the bar."""
+        if name is not None:
+            self.prepare_bar.setFormat(f"Reading {name}… %p%")
+            self.prepare_bar.setValue(int(fraction * 100))
+        self.prepare_bar.setVisible(name is not None)
+
     def set_answering(self, answering: bool) -> None:
         self.answering = answering
         self.send_button.setText("Stop" if answering else "Send")
@@ -154,6 +229,7 @@ class Composer(QWidget):
         text = self.input.toPlainText().strip()
         if text:
             self.input.clear()
+            self.clear_attach_error()
             self.send_requested.emit(text)
 
     def _on_escape(self) -> None:

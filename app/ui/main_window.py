@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,9 +24,11 @@ from PySide6.QtWidgets import (
 from app.models.load_options import LoadOptions
 from app.store.chat_store import ChatStore
 from app.store.export import to_json, to_markdown
+from app.ui.about import AboutDialog
+from app.ui.attachments import FILE_FILTER
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
-from app.ui.composer import Composer
+from app.ui.composer import Composer, local_files
 from app.ui.conversation_list import ConversationList
 from app.ui.conversation_settings import ConversationSettingsDialog
 from app.ui.engine_bridge import EngineBridge
@@ -44,6 +46,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("QwenDesk")
+        self.setAcceptDrops(True)  # documents to attach, GGUFs to import
         self.store, self.bridge, self.settings, self.dark = store, bridge, settings, dark
         self.conversations = ConversationList()
         self.view = ChatView(dark=dark)
@@ -126,6 +129,7 @@ class MainWindow(QMainWindow):
         act(conv, "&Search", self.focus_search, QKeySequence.StandardKey.Find)
         act(conv, "&Rename…", self.rename_current, "F2")
         act(conv, "&Delete", self.delete_current)
+        act(conv, "&Attach files…", self.ask_attach, "Ctrl+Shift+A")
         act(conv, "Se&ttings…", self.edit_conversation_settings)
         act(conv, "&Stop answering", self.controller.stop, "Esc")
         view = self.menuBar().addMenu("&View")
@@ -148,6 +152,9 @@ class MainWindow(QMainWindow):
             a = act(theme, name.capitalize(), lambda _=False, n=name: self.settings.set("theme", n))
             a.setCheckable(True)
             a.setChecked(self.settings.get("theme") == name)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = act(help_menu, "&About QwenDesk", self.show_about)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _connect(self) -> None:
         c = self.controller
@@ -162,6 +169,9 @@ class MainWindow(QMainWindow):
         c.edit_requested.connect(self.edit_message)
         c.choose_model_requested.connect(self.open_model_manager)
         self.composer.model_change_requested.connect(self.open_model_manager)
+        self.composer.attach_requested.connect(self.ask_attach)
+        c.attach_failed.connect(self.composer.add_attach_error)
+        c.attach_failed.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.bridge.loaded.connect(lambda r: self.settings.set("last_model", str(r.info.path)))
 
     # ------------------------------------------------------- conversations
@@ -313,6 +323,31 @@ class MainWindow(QMainWindow):
             dialog.accepted.connect(lambda: self.controller.load_model(path, dialog.options()))
             dialog.open()
         return dialog
+
+    def show_about(self) -> AboutDialog:
+        """Name, version, llama.cpp and Qt versions, and the privacy statement."""
+        dialog = AboutDialog(self)
+        dialog.open()
+        return dialog
+
+    # ----------------------------------------------------------- documents
+
+    def ask_attach(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Attach documents", str(Path.home()), FILE_FILTER)
+        self.controller.attach_files(paths)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if local_files(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Documents are attached to the open conversation; a .gguf goes to the model manager."""
+        files = local_files(event.mimeData())
+        models = [f for f in files if f.lower().endswith(".gguf")]
+        for path in models:
+            self.open_model_manager().import_file(path)
+        self.controller.attach_files([f for f in files if f not in models])
+        event.acceptProposedAction()
 
     # -------------------------------------------------------------- export
 

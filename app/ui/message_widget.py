@@ -7,6 +7,7 @@ Signals:
     retry_requested(int): an error's Retry button (message id of the failed answer).
     choose_model_requested(): an error's "Choose another model…" button.
     reload_requested(int, int): "Reload with a longer context" (message id, context length).
+    remove_attachment_requested(int): a file chip's × (attachment id).
 """
 
 from __future__ import annotations
@@ -25,9 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.store.models import Message
+from app.documents import Source
+from app.store.models import Attachment, Message
 from app.ui.answer_view import AnswerView
+from app.ui.attachments import ChipBar
 from app.ui.reasoning_pane import ReasoningPane
+from app.ui.sources_view import SourcesLabel
 
 STATUS_TEXT = {
     "interrupted": "Interrupted: the app stopped while this answer was being written.",
@@ -48,6 +52,7 @@ class MessageWidget(QFrame):
     retry_requested = Signal(int)
     choose_model_requested = Signal()
     reload_requested = Signal(int, int)  # message id, context length
+    remove_attachment_requested = Signal(int)  # attachment id
 
     def __init__(self, message: Message, *, dark: bool = False, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +78,9 @@ class MessageWidget(QFrame):
             self.user_text.setWordWrap(True)
             self.user_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(self.user_text)
+            self.chips = ChipBar(self)
+            self.chips.remove_requested.connect(self.remove_attachment_requested.emit)
+            layout.addWidget(self.chips)
         else:
             if message.think or message.reasoning:
                 self.reasoning = ReasoningPane(self)
@@ -80,6 +88,8 @@ class MessageWidget(QFrame):
                 layout.addWidget(self.reasoning)
             self.answer = AnswerView(self, dark=dark)
             layout.addWidget(self.answer)
+            self.sources = SourcesLabel(self)
+            layout.addWidget(self.sources)
 
         self.status = QLabel()
         self.status.setObjectName("status")
@@ -111,6 +121,22 @@ class MessageWidget(QFrame):
         error_layout.addLayout(buttons)
         self.error_box.hide()
         layout.addWidget(self.error_box)
+
+        # "The whole documents would fit in a longer context": the YaRN reload, offered, not forced.
+        self.offer_box = QFrame(self)
+        self.offer_box.setObjectName("offerBox")
+        offer = QHBoxLayout(self.offer_box)
+        offer.setContentsMargins(0, 0, 0, 0)
+        self.offer_label = QLabel()
+        self.offer_label.setWordWrap(True)
+        self.offer_button = QPushButton()
+        self.offer_button.clicked.connect(
+            lambda: self.reload_requested.emit(self.message.id, self.offer_button.property("n_ctx"))
+        )
+        offer.addWidget(self.offer_label, 1)
+        offer.addWidget(self.offer_button)
+        self.offer_box.hide()
+        layout.addWidget(self.offer_box)
 
         self.actions_bar = QWidget(self)
         actions = QHBoxLayout(self.actions_bar)
@@ -191,6 +217,23 @@ class MessageWidget(QFrame):
             self.reload_button.setProperty("n_ctx", reload[0])
             self.reload_button.setText(reload[1])
         self.error_box.show()
+
+    def show_reload_offer(self, why: str, reload: tuple[int, str] | None) -> None:
+        """Say why the answer used passages only and, where possible, offer the longer context."""
+        self.offer_label.setText(why)
+        self.offer_button.setVisible(reload is not None)
+        if reload is not None:
+            self.offer_button.setProperty("n_ctx", reload[0])
+            self.offer_button.setText(reload[1])
+        self.offer_box.show()
+
+    def set_attachments(self, attachments: list[Attachment], *, removable: bool = True) -> None:
+        if self.message.role == "user":
+            self.chips.set_attachments(attachments, removable=removable)
+
+    def set_sources(self, sources: list[Source]) -> None:
+        if self.message.role == "assistant":
+            self.sources.set_sources(sources)
 
     def set_last(self, last: bool) -> None:
         """Only the last answer can be regenerated."""

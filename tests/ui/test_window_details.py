@@ -80,7 +80,7 @@ def test_the_system_prompt_and_overrides_reach_the_engine(qtbot: QtBot, window: 
     cid = window.controller.conversation.id
     window.store.update_conversation(cid, system_prompt="Answer in French.", sampling={"temperature": 0.9})
     window.controller.conversation = window.store.get_conversation(cid)
-    request = window.controller._request()
+    request, _documents = window.controller._request()
     assert request.messages[0].role == "system" and request.messages[0].content == "Answer in French."
     assert request.sampling.temperature == 0.9 and request.enable_thinking
 

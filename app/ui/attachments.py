@@ -1,0 +1,162 @@
+"""Attaching files: extraction off the UI thread, and the chips that show attached files.
+
+``AttachmentPreparer`` runs ``prepare_attachment`` (extract + chunk, pure and
+CPU-bound) on its own worker thread; like EngineBridge, the thread never
+touches Qt: it posts to a queue that a main-thread timer drains. Storing the
+result is quick and done by the caller on the main thread, which owns the
+database connection.
+
+Signals (AttachmentPreparer):
+    progress(str, float): file name, fraction done.
+    prepared(int, object): conversation id, PreparedAttachment.
+    failed(str, object): file path, DocumentError.
+    busy_changed(bool): work started / all done.
+
+Signals (ChipBar):
+    remove_requested(int): an attachment's × was clicked.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+from app.documents import DocumentError, human_size, prepare_attachment
+from app.store.models import Attachment
+
+log = logging.getLogger("qwendesk.ui.attachments")
+DRAIN_MS = 30
+KIND_TAGS = {"markdown": "MD", "code": "CODE", "text": "TXT"}  # else the kind in capitals
+# What the attach dialog offers; anything else dropped is still tried (and refused clearly).
+FILE_FILTER = (
+    "Documents (*.pdf *.docx *.txt *.md *.markdown *.html *.htm *.csv *.json *.py *.js *.ts *.c *.cpp *.h "
+    "*.java *.go *.rs *.rb *.sh *.toml *.yaml *.yml *.xml *.sql);;All files (*)"
+)
+
+
+class AttachmentPreparer(QObject):
+    progress = Signal(str, float)
+    prepared = Signal(int, object)
+    failed = Signal(str, object)
+    busy_changed = Signal(bool)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwendesk-documents")
+        self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self._timer = QTimer(self)
+        self._timer.setInterval(DRAIN_MS)
+        self._timer.timeout.connect(self.drain)
+        self._pending = 0
+
+    @property
+    def busy(self) -> bool:
+        return self._pending > 0
+
+    def prepare(self, conversation_id: int, path: str) -> None:
+        """Extract and chunk ``path`` in the background for ``conversation_id``."""
+        self._pending += 1
+        if self._pending == 1:
+            self.busy_changed.emit(True)
+        self._timer.start()
+        name = Path(path).name
+
+        def run() -> None:
+            try:
+                done = prepare_attachment(path, progress=lambda f: self._inbox.put(("progress", (name, f))))
+                self._inbox.put(("prepared", (conversation_id, done)))
+            except DocumentError as exc:
+                self._inbox.put(("failed", (path, exc)))
+            except Exception as exc:  # a bug in an extractor must not end the thread silently
+                log.exception("preparing %s failed", path)
+                self._inbox.put(("failed", (path, DocumentError("corrupt", f"{name}: {exc}", file=name))))
+            finally:
+                self._inbox.put(("done", None))
+
+        self._executor.submit(run)
+
+    def drain(self) -> None:
+        while True:
+            try:
+                kind, payload = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "progress":
+                self.progress.emit(payload[0], payload[1])
+            elif kind == "prepared":
+                self.prepared.emit(payload[0], payload[1])
+            elif kind == "failed":
+                self.failed.emit(payload[0], payload[1])
+            elif kind == "done":
+                self._pending -= 1
+                if self._pending == 0:
+                    self._timer.stop()
+                    self.busy_changed.emit(False)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._timer.stop()
+
+
+def chip_text(a: Attachment) -> str:
+    pages = f" · {a.pages} {'page' if a.pages == 1 else 'pages'}" if a.pages else ""
+    return f"{KIND_TAGS.get(a.kind, a.kind.upper())}  {a.name}{pages} · {human_size(a.size)}"
+
+
+class AttachmentChip(QFrame):
+    """One attached file: kind, name, pages, size, and × to remove it."""
+
+    def __init__(self, attachment: Attachment, removable: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.attachment = attachment
+        self.setObjectName("attachmentChip")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 1, 2, 1)
+        row.setSpacing(2)
+        self.label = QLabel(chip_text(attachment))
+        tip = [attachment.name]
+        if attachment.encoding:
+            tip.append(f"Text encoding: {attachment.encoding}")
+        tip += list(attachment.warnings)
+        self.label.setToolTip("\n".join(tip))
+        row.addWidget(self.label)
+        self.remove_button = QToolButton(self)
+        self.remove_button.setText("×")
+        self.remove_button.setAutoRaise(True)
+        self.remove_button.setToolTip("Remove this file: later answers will not use it")
+        self.remove_button.setVisible(removable)
+        row.addWidget(self.remove_button)
+
+
+class ChipBar(QWidget):
+    """A row of attachment chips (wrapping is left to the layout's width; files are few)."""
+
+    remove_requested = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._row = QHBoxLayout(self)
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._row.setSpacing(4)
+        self._row.setAlignment(Qt.AlignmentFlag.AlignLeft)
+        self.chips: list[AttachmentChip] = []
+        self.hide()
+
+    def set_attachments(self, attachments: list[Attachment], *, removable: bool = True) -> None:
+        for chip in self.chips:
+            self._row.removeWidget(chip)
+            chip.deleteLater()
+        self.chips = []
+        for a in attachments:
+            chip = AttachmentChip(a, removable, self)
+            chip.remove_button.clicked.connect(lambda _=False, aid=a.id: self.remove_requested.emit(aid))
+            self._row.addWidget(chip)
+            self.chips.append(chip)
+        self.setVisible(bool(attachments))
