@@ -11,6 +11,8 @@ import multiprocessing
 import sys
 from typing import Any
 
+from app.privacy import go_offline
+
 
 def build_parser() -> argparse.ArgumentParser:
     from app.cli import bench, chat, export, models
@@ -41,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     multiprocessing.freeze_support()  # the engine worker inside a frozen (PyInstaller) app
     parser = build_parser()
     args = parser.parse_args(argv)
+    go_offline()  # `models list/pull` reach the Hub through app.privacy.hub_access, nothing else does
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="qwendesk: %(name)s: %(message)s",
