@@ -33,6 +33,20 @@ from app.render.blocks import TAB_LENGTH, BlockScanner, Fence, closes_fence, ope
 LIGHT_STYLE = "default"  # Pygments styles for code blocks
 DARK_STYLE = "github-dark"
 COPY_SCHEME = "copy-code"  # <a href="copy-code:N">: the UI copies code block N
+# Code blocks: a monospace font for Latin text first (macOS, Windows, Linux), then fonts with
+# Simplified Chinese glyphs for comments and strings in Chinese (Linux, Windows, macOS); without
+# them Qt falls back to whatever CJK font the system lists first, often a Japanese one.
+CODE_FONT_FAMILIES = (
+    "Menlo",
+    "Consolas",
+    "DejaVu Sans Mono",
+    "Liberation Mono",
+    "Noto Sans Mono CJK SC",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "monospace",
+)
+CODE_FONT_CSS = ", ".join(f"'{f}'" if " " in f else f for f in CODE_FONT_FAMILIES)
 SAFE_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _URL_IGNORED = re.compile(r"[\t\n\r]")  # browsers drop these anywhere in a URL
@@ -169,7 +183,8 @@ class _Renderer:
         color = f" color: #{fg};" if fg else ""
         self.code_wrapper = (
             f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{style.background_color}">'
-            f'<tr><td><pre style="margin: 0;{color}">{{code}}</pre></td></tr></table>\n'
+            f'<tr><td><pre style="margin: 0; font-family: {CODE_FONT_CSS};{color}">{{code}}</pre>'
+            "</td></tr></table>\n"
         )
         self.code_blocks: list[str] = []  # in document order, once rendered
         self.code_index_start = 0

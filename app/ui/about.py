@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import PySide6
-from PySide6.QtCore import QSize, Qt, qVersion
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QSize, Qt, qVersion
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import (
     QDialog,
@@ -29,7 +29,14 @@ from app.versions import APP_NAME, PRIVACY_STATEMENT, Versions, collect
 
 ICONS_DIR = Path(__file__).resolve().parents[2] / "resources" / "icons"
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
-TAGLINE = "Chat with Qwen3 models on this computer: local and private."
+TAGLINE = QT_TRANSLATE_NOOP("AboutDialog", "Chat with Qwen3 models on this computer: local and private.")
+# app.versions.PRIVACY_STATEMENT, repeated here so lupdate finds it (a test keeps the two equal).
+PRIVACY_SOURCE = QT_TRANSLATE_NOOP(
+    "AboutDialog",
+    "QwenDesk makes no network connections except when you ask the model manager to list or download "
+    "models from the Hugging Face Hub. No telemetry, no update checks. Conversations, documents and "
+    "models stay on this computer.",
+)
 
 
 def qt_versions() -> tuple[str, str]:
@@ -70,7 +77,7 @@ class AboutDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.versions = versions or collect(*qt_versions())
-        self.setWindowTitle(f"About {APP_NAME}")
+        self.setWindowTitle(self.tr("About {app}").format(app=APP_NAME))
         icon = app_icon()
         self.setWindowIcon(icon)
 
@@ -85,8 +92,10 @@ class AboutDialog(QDialog):
         title.setFont(font)
         heading = QVBoxLayout()
         heading.addWidget(title)
-        heading.addWidget(_label(f"Version {self.versions.app}", "aboutVersion"))
-        heading.addWidget(_label(TAGLINE, "aboutTagline"))
+        heading.addWidget(
+            _label(self.tr("Version {version}").format(version=self.versions.app), "aboutVersion")
+        )
+        heading.addWidget(_label(QCoreApplication.translate("AboutDialog", str(TAGLINE)), "aboutTagline"))
         heading.addStretch(1)
         top = QHBoxLayout()
         top.addWidget(self.icon_label, 0, Qt.AlignmentFlag.AlignTop)
@@ -95,15 +104,19 @@ class AboutDialog(QDialog):
 
         form = QFormLayout()
         for label, value in self.versions.rows()[1:]:
-            form.addRow(f"{label}:", _label(value, f"about{label.replace('.', '').title()}"))
+            form.addRow(
+                self.tr("{label}:").format(label=label),
+                _label(value, f"about{label.replace('.', '').title()}"),
+            )
 
-        self.privacy_label = _label(privacy, "aboutPrivacy")
+        # The statement passed in, translated when it is the one lupdate knows.
+        self.privacy_label = _label(QCoreApplication.translate("AboutDialog", privacy), "aboutPrivacy")
         self.privacy_label.setWordWrap(True)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        self.copy_button = QPushButton("Copy versions")
+        self.copy_button = QPushButton(self.tr("Copy versions"))
         self.copy_button.setObjectName("aboutCopy")
-        self.copy_button.setToolTip("Copy the versions above, for a bug report")
+        self.copy_button.setToolTip(self.tr("Copy the versions above, for a bug report"))
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.copy_button.clicked.connect(self.copy_versions)
         buttons.rejected.connect(self.reject)

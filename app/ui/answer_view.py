@@ -12,15 +12,20 @@ Signals:
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 
-from app.render.markdown_html import StreamingMarkdown, render_markdown
+from app.render.markdown_html import COPY_SCHEME, StreamingMarkdown, render_markdown
 
 SAFE_SCHEMES = ("http", "https", "mailto")
+# The renderer's English "Copy" above each code block (model output cannot make such a link:
+# its raw HTML is escaped and copy-code: is not a scheme a Markdown link keeps).
+_COPY_LINK = re.compile(f'(<a href="{COPY_SCHEME}:\\d+">)Copy(</a>)')
 
 
 class AnswerView(QTextBrowser):
@@ -50,7 +55,7 @@ class AnswerView(QTextBrowser):
         self.markdown = text
         rendered = render_markdown(text, dark=self.dark)
         self._code_blocks = list(rendered.code_blocks)
-        self.setHtml(rendered.html)
+        self.setHtml(self._localized(rendered.html))
 
     def begin_stream(self) -> None:
         self._stream = StreamingMarkdown(dark=self.dark)
@@ -84,13 +89,20 @@ class AnswerView(QTextBrowser):
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         if update.append_html:
-            cursor.insertHtml(update.append_html)
+            cursor.insertHtml(self._localized(update.append_html))
             cursor.insertBlock()
             self._tail_start = cursor.position()
         if update.tail_html:
-            cursor.insertHtml(update.tail_html)
+            cursor.insertHtml(self._localized(update.tail_html))
         cursor.endEditBlock()
         self._code_blocks = list(self._stream.code_blocks) if self._stream else self._code_blocks
+
+    def _localized(self, rendered: str) -> str:
+        """The code blocks' Copy links in the window's language."""
+        label = self.tr("Copy")
+        if label == "Copy":
+            return rendered
+        return _COPY_LINK.sub(lambda m: m[1] + html.escape(label) + m[2], rendered)
 
     # ------------------------------------------------------------ behaviour
 

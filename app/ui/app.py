@@ -13,7 +13,7 @@ from app import __version__
 from app.models.locate import resolve_model
 from app.privacy import go_offline
 from app.store.chat_store import ChatStore
-from app.ui import theme
+from app.ui import language, theme
 from app.ui.about import app_icon
 from app.ui.engine_bridge import EngineBridge
 from app.ui.main_window import MainWindow
@@ -43,6 +43,9 @@ def build_window(model: str | None = None) -> MainWindow:
     app.setWindowIcon(app_icon())
     qInstallMessageHandler(_qt_message)
     settings = Settings()
+    lang = language.resolve(str(settings.get("language")))
+    language.install(app, lang)  # before any widget: their texts are translated when they are built
+    language.apply_cjk_fallback(app, lang)
     dark = theme.resolve_dark(str(settings.get("theme")))
     theme.apply(app, dark)
     store = ChatStore.open_default()
@@ -50,11 +53,7 @@ def build_window(model: str | None = None) -> MainWindow:
     store.purge_deleted(older_than_s=86_400)
     window = MainWindow(store, EngineBridge(), settings, dark=dark)
     if interrupted:
-        window.statusBar().showMessage(
-            f"{interrupted} answer{'s were' if interrupted > 1 else ' was'} interrupted when QwenDesk "
-            "last stopped; what had been written is kept.",
-            15_000,
-        )
+        window.show_interrupted(interrupted)
     last = str(settings.get("last_model") or "")
     target = resolve_model(model) if model else (last if last and Path(last).is_file() else None)
     if target:

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from app.documents import DocumentError, human_size, prepare_attachment
@@ -34,10 +34,17 @@ log = logging.getLogger("qwendesk.ui.attachments")
 DRAIN_MS = 30
 KIND_TAGS = {"markdown": "MD", "code": "CODE", "text": "TXT"}  # else the kind in capitals
 # What the attach dialog offers; anything else dropped is still tried (and refused clearly).
-FILE_FILTER = (
-    "Documents (*.pdf *.docx *.txt *.md *.markdown *.html *.htm *.csv *.json *.py *.js *.ts *.c *.cpp *.h "
-    "*.java *.go *.rs *.rb *.sh *.toml *.yaml *.yml *.xml *.sql);;All files (*)"
+DOCUMENT_PATTERNS = (
+    "*.pdf *.docx *.txt *.md *.markdown *.html *.htm *.csv *.json *.py *.js *.ts *.c *.cpp *.h "
+    "*.java *.go *.rs *.rb *.sh *.toml *.yaml *.yml *.xml *.sql"
 )
+
+
+def file_filter() -> str:
+    """The attach dialog's filter: "Documents (*.pdf …);;All files (*)", in the window's language."""
+    documents = QCoreApplication.translate("Attachments", "Documents")
+    everything = QCoreApplication.translate("Attachments", "All files")
+    return f"{documents} ({DOCUMENT_PATTERNS});;{everything} (*)"
 
 
 class AttachmentPreparer(QObject):
@@ -104,11 +111,6 @@ class AttachmentPreparer(QObject):
         self._timer.stop()
 
 
-def chip_text(a: Attachment) -> str:
-    pages = f" · {a.pages} {'page' if a.pages == 1 else 'pages'}" if a.pages else ""
-    return f"{KIND_TAGS.get(a.kind, a.kind.upper())}  {a.name}{pages} · {human_size(a.size)}"
-
-
 class AttachmentChip(QFrame):
     """One attached file: kind, name, pages, size, and × to remove it."""
 
@@ -120,19 +122,25 @@ class AttachmentChip(QFrame):
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 1, 2, 1)
         row.setSpacing(2)
-        self.label = QLabel(chip_text(attachment))
+        self.label = QLabel(self.chip_text(attachment))
         tip = [attachment.name]
         if attachment.encoding:
-            tip.append(f"Text encoding: {attachment.encoding}")
+            tip.append(self.tr("Text encoding: {encoding}").format(encoding=attachment.encoding))
         tip += list(attachment.warnings)
         self.label.setToolTip("\n".join(tip))
         row.addWidget(self.label)
         self.remove_button = QToolButton(self)
         self.remove_button.setText("×")
         self.remove_button.setAutoRaise(True)
-        self.remove_button.setToolTip("Remove this file: later answers will not use it")
+        self.remove_button.setToolTip(self.tr("Remove this file: later answers will not use it"))
         self.remove_button.setVisible(removable)
         row.addWidget(self.remove_button)
+
+    def chip_text(self, a: Attachment) -> str:
+        """What the chip says: "PDF  report.pdf · 12 pages · 1.2 MB"."""
+        count = a.pages  # a plain name: lupdate misses a %n call whose count is an attribute
+        pages = " · " + self.tr("%n page(s)", "", count) if count else ""
+        return f"{KIND_TAGS.get(a.kind, a.kind.upper())}  {a.name}{pages} · {human_size(a.size)}"
 
 
 class ChipBar(QWidget):

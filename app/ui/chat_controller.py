@@ -200,7 +200,9 @@ class ChatController(QObject):
     def _on_prepared(self, conversation_id: int, prepared: PreparedAttachment) -> None:
         doc = prepared.document
         if self.store.find_attachment(conversation_id, doc.sha256) is not None:
-            self.notice.emit(f"{doc.name} is already attached to this conversation.")
+            self.notice.emit(
+                self.tr("{name} is already attached to this conversation.").format(name=doc.name)
+            )
             return
         self.store.add_attachment(conversation_id, prepared)
         for warning in doc.warnings:
@@ -389,15 +391,13 @@ class ChatController(QObject):
     def _offer_longer_context(self, widget: MessageWidget, turn: TurnContext) -> None:
         """Retrieval was used: say so, and offer the YaRN reload where the whole text would fit."""
         info = self.bridge.engine.info
-        why = (
-            f"The attached documents (about {turn.whole_tokens:,} tokens) do not fit in the loaded "
+        why = self.tr(
+            "The attached documents (about {tokens} tokens) do not fit in the loaded "
             "context: this answer uses the most relevant passages."
-        )
+        ).format(tokens=f"{turn.whole_tokens:,}")
         reload = None
         if turn.longer_context_tokens is not None and info is not None:
-            reload, why_not = self._reload_offer(turn.longer_context_tokens)
-            if reload is not None:
-                reload = (reload[0], reload[1] + " and read the whole documents")
+            reload, why_not = self._reload_offer(turn.longer_context_tokens, documents=True)
             why += why_not
         widget.show_reload_offer(why, reload)
 
@@ -419,7 +419,7 @@ class ChatController(QObject):
         if widget.reasoning is not None:
             widget.reasoning.start()
         if self.bridge.model_path is None and not self.model_loading:
-            self._fail(NoModelError("No model is loaded: choose a Qwen3 GGUF to chat with."))
+            self._fail(NoModelError(self.tr("No model is loaded: choose a Qwen3 GGUF to chat with.")))
             return
         request, documents = self._request()
         if documents is not None and documents.sources:
@@ -523,8 +523,13 @@ class ChatController(QObject):
             message += why_not
         t.widget.show_error(message, kind if isinstance(error, EngineError) else None, reload)
 
-    def _reload_offer(self, prompt_tokens: int) -> tuple[tuple[int, str] | None, str]:
-        """(context, button text) for the smallest longer context that fits, or why there is none."""
+    def _reload_offer(
+        self, prompt_tokens: int, *, documents: bool = False
+    ) -> tuple[tuple[int, str] | None, str]:
+        """(context, button text) for the smallest longer context that fits, or why there is none.
+
+        ``documents``: the button also says that the whole documents will be read.
+        """
         info = self.bridge.engine.info
         if info is None:
             return None, ""
@@ -533,9 +538,15 @@ class ChatController(QObject):
         except UnsupportedContextError as exc:
             return None, f"\n\n{exc.message}"
         plan = make_plan(info, n_ctx=n_ctx)
-        yarn = f", YaRN ×{plan.yarn_factor}" if plan.yarn_factor else ""
+        yarn = self.tr(", YaRN ×{factor}").format(factor=plan.yarn_factor) if plan.yarn_factor else ""
         kv = fit.kv_cache_bytes(fit.shape_of(info), n_ctx, self.load_options.kv_cache_type)
-        return (n_ctx, f"Reload with a {n_ctx:,}-token context{yarn} (KV cache {kv / 2**30:.1f} GiB)"), ""
+        if documents:
+            text = self.tr(
+                "Reload with a {n}-token context{yarn} (KV cache {kv} GiB) and read the whole documents"
+            )
+        else:
+            text = self.tr("Reload with a {n}-token context{yarn} (KV cache {kv} GiB)")
+        return (n_ctx, text.format(n=f"{n_ctx:,}", yarn=yarn, kv=f"{kv / 2**30:.1f}")), ""
 
     def _end_turn(self, stored: Message) -> None:
         t = self.turn

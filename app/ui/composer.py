@@ -86,7 +86,7 @@ class Composer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.input = ComposerInput(self)
-        self.input.setPlaceholderText("Message Qwen3…  (Enter sends, Shift+Enter for a new line)")
+        self.input.setPlaceholderText(self.tr("Message Qwen3…  (Enter sends, Shift+Enter for a new line)"))
         self.input.setTabChangesFocus(True)
         lines = self.input.fontMetrics().lineSpacing()
         self.input.setFixedHeight(lines * 3 + 14)  # three lines; longer text scrolls
@@ -94,10 +94,10 @@ class Composer(QWidget):
         self.input.escape.connect(self._on_escape)
         self.input.files_dropped.connect(self.files_dropped.emit)
 
-        self.attach_button = QPushButton("Attach…")
+        self.attach_button = QPushButton(self.tr("Attach…"))
         self.attach_button.setObjectName("attachButton")
         self.attach_button.setToolTip(
-            "Attach documents to ask about: PDF, DOCX, TXT, MD, HTML, CSV, code (or drop files here)"
+            self.tr("Attach documents to ask about: PDF, DOCX, TXT, MD, HTML, CSV, code (or drop files here)")
         )
         self.attach_button.clicked.connect(self.attach_requested.emit)
         self.pending = ChipBar(self)
@@ -112,20 +112,22 @@ class Composer(QWidget):
         self.attach_error.setStyleSheet("color: #c0392b;")
         self.attach_error.hide()
 
-        self.think = QCheckBox("Think")
+        self.think = QCheckBox(self.tr("Think"))
         self.think.setObjectName("thinkToggle")
-        self.think.setToolTip("Thinking mode for this conversation (Qwen3's enable_thinking)")
+        self.think.setToolTip(self.tr("Thinking mode for this conversation (Qwen3's enable_thinking)"))
         self.think.toggled.connect(self.think_toggled.emit)
         self.think.setChecked(True)  # Qwen3's default; each conversation keeps its own
         self.budget = QSpinBox()
         self.think.toggled.connect(self.budget.setEnabled)
         self.budget.setRange(0, 131_072)
         self.budget.setSingleStep(256)
-        self.budget.setSpecialValueText("no limit")
-        self.budget.setSuffix(" tokens")
-        self.budget.setToolTip("Thinking budget: at most this many reasoning tokens, then the model answers")
+        self.budget.setSpecialValueText(self.tr("no limit"))
+        self.budget.setSuffix(self.tr(" tokens"))
+        self.budget.setToolTip(
+            self.tr("Thinking budget: at most this many reasoning tokens, then the model answers")
+        )
         self.budget.valueChanged.connect(self.budget_changed.emit)
-        self.model_button = QPushButton("Choose a model…")
+        self.model_button = QPushButton(self.tr("Choose a model…"))
         self.model_button.setObjectName("modelButton")
         self.model_button.setFlat(True)
         self.model_button.setMinimumWidth(80)  # long model names are clipped in a narrow window
@@ -136,19 +138,19 @@ class Composer(QWidget):
         self.load_bar.setFixedWidth(120)
         self.load_bar.setTextVisible(True)
         self.load_bar.hide()
-        self.cancel_load_button = QPushButton("Cancel")
+        self.cancel_load_button = QPushButton(self.tr("Cancel"))
         self.cancel_load_button.setObjectName("cancelLoadButton")
-        self.cancel_load_button.setToolTip("Stop loading this model")
+        self.cancel_load_button.setToolTip(self.tr("Stop loading this model"))
         self.cancel_load_button.clicked.connect(self.cancel_load_requested.emit)
         self.cancel_load_button.hide()
-        self.send_button = QPushButton("Send")
+        self.send_button = QPushButton(self.tr("Send"))
         self.send_button.setObjectName("sendButton")
         self.send_button.setDefault(True)
         self.send_button.clicked.connect(self._on_button)
 
         bar = QHBoxLayout()
         bar.addWidget(self.think)
-        bar.addWidget(QLabel("Budget:"))
+        bar.addWidget(QLabel(self.tr("Budget:")))
         bar.addWidget(self.budget)
         bar.addStretch(1)
         bar.addWidget(self.model_button)
@@ -181,13 +183,15 @@ class Composer(QWidget):
             w.blockSignals(False)
 
     def set_model_name(self, name: str | None) -> None:
-        self.model_button.setText(f"Model: {name}" if name else "Choose a model…")
+        self.model_button.setText(
+            self.tr("Model: {name}").format(name=name) if name else self.tr("Choose a model…")
+        )
 
     def set_loading(self, name: str | None, fraction: float = 0.0) -> None:
         """Show a model loading (progress bar and Cancel), or hide both with ``name=None``."""
         loading = name is not None
         if loading:
-            self.model_button.setText(f"Loading {name}…")
+            self.model_button.setText(self.tr("Loading {name}…").format(name=name))
             self.load_bar.setValue(int(fraction * 100))
         self.load_bar.setVisible(loading)
         self.cancel_load_button.setVisible(loading)
@@ -209,13 +213,13 @@ class Composer(QWidget):
     def set_preparing(self, name: str | None, fraction: float = 0.0) -> None:
         """Progress of reading an attached file; ``None`` hides the bar."""
         if name is not None:
-            self.prepare_bar.setFormat(f"Reading {name}… %p%")
+            self.prepare_bar.setFormat(self.tr("Reading {name}… %p%").format(name=name))
             self.prepare_bar.setValue(int(fraction * 100))
         self.prepare_bar.setVisible(name is not None)
 
     def set_answering(self, answering: bool) -> None:
         self.answering = answering
-        self.send_button.setText("Stop" if answering else "Send")
+        self.send_button.setText(self.tr("Stop") if answering else self.tr("Send"))
 
     def _on_button(self) -> None:
         if self.answering:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
@@ -31,13 +31,14 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 
 
 def relative_time(ts: float, now: float | None = None) -> str:
+    """How long ago: "just now", "5 min ago", "3 h ago", then the date (in the window's language)."""
     delta = max(0.0, (now or time.time()) - ts)
     if delta < 60:
-        return "just now"
+        return QCoreApplication.translate("ConversationList", "just now")
     if delta < 3600:
-        return f"{int(delta // 60)} min ago"
+        return QCoreApplication.translate("ConversationList", "{n} min ago").format(n=int(delta // 60))
     if delta < 86_400:
-        return f"{int(delta // 3600)} h ago"
+        return QCoreApplication.translate("ConversationList", "{n} h ago").format(n=int(delta // 3600))
     return time.strftime("%Y-%m-%d", time.localtime(ts))
 
 
@@ -51,11 +52,11 @@ class ConversationList(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search conversations (Ctrl+F)")
+        self.search.setPlaceholderText(self.tr("Search conversations (Ctrl+F)"))
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self.search_changed.emit)
-        self.new_button = QPushButton("New chat")
-        self.new_button.setToolTip("New conversation (Ctrl+N)")
+        self.new_button = QPushButton(self.tr("New chat"))
+        self.new_button.setToolTip(self.tr("New conversation (Ctrl+N)"))
         self.new_button.clicked.connect(self.new_requested.emit)
         self.list = QListWidget()
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -77,7 +78,7 @@ class ConversationList(QWidget):
         self._quiet = True
         self.list.clear()
         for c in conversations:
-            mode = "Think on" if c.think else "Think off"
+            mode = self.tr("Think on") if c.think else self.tr("Think off")
             item = QListWidgetItem(f"{c.title}\n{mode} · {relative_time(c.updated_at)}")
             item.setData(ID_ROLE, c.id)
             item.setToolTip(c.title)
@@ -103,11 +104,13 @@ class ConversationList(QWidget):
             return
         cid = int(item.data(ID_ROLE))
         menu = QMenu(self)
-        menu.addAction("Rename…", lambda: self.ask_rename(cid, item.toolTip()))
-        menu.addAction("Delete", lambda: self.delete_requested.emit(cid))
+        menu.addAction(self.tr("Rename…"), lambda: self.ask_rename(cid, item.toolTip()))
+        menu.addAction(self.tr("Delete"), lambda: self.delete_requested.emit(cid))
         menu.exec(self.list.mapToGlobal(pos))
 
     def ask_rename(self, cid: int, current: str) -> None:
-        title, ok = QInputDialog.getText(self, "Rename conversation", "Title:", text=current)
+        title, ok = QInputDialog.getText(
+            self, self.tr("Rename conversation"), self.tr("Title:"), text=current
+        )
         if ok and title.strip():
             self.rename_requested.emit(cid, title.strip())

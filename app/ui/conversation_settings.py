@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -16,28 +17,39 @@ from PySide6.QtWidgets import (
 from app.backend.sampling import NON_THINKING_PRESET, THINKING_PRESET
 from app.store.models import Conversation
 
-# (key, label, minimum, maximum, step, decimals); -1 shows "preset".
+# (key, label, minimum, maximum, step, decimals); -1 shows "preset". Labels are translated when shown.
 FIELDS = [
-    ("temperature", "Temperature", 0.0, 2.0, 0.05, 2),
-    ("top_p", "Top-p", 0.01, 1.0, 0.05, 2),
-    ("top_k", "Top-k", 0, 200, 1, 0),
-    ("min_p", "Min-p", 0.0, 1.0, 0.01, 2),
-    ("presence_penalty", "Presence penalty", 0.0, 2.0, 0.1, 2),
-    ("seed", "Seed", 0, 2**31 - 1, 1, 0),
+    ("temperature", QT_TRANSLATE_NOOP("ConversationSettingsDialog", "Temperature"), 0.0, 2.0, 0.05, 2),
+    ("top_p", QT_TRANSLATE_NOOP("ConversationSettingsDialog", "Top-p"), 0.01, 1.0, 0.05, 2),
+    ("top_k", QT_TRANSLATE_NOOP("ConversationSettingsDialog", "Top-k"), 0, 200, 1, 0),
+    ("min_p", QT_TRANSLATE_NOOP("ConversationSettingsDialog", "Min-p"), 0.0, 1.0, 0.01, 2),
+    (
+        "presence_penalty",
+        QT_TRANSLATE_NOOP("ConversationSettingsDialog", "Presence penalty"),
+        0.0,
+        2.0,
+        0.1,
+        2,
+    ),
+    ("seed", QT_TRANSLATE_NOOP("ConversationSettingsDialog", "Seed"), 0, 2**31 - 1, 1, 0),
 ]
 
 
 class ConversationSettingsDialog(QDialog):
     def __init__(self, conversation: Conversation, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Conversation settings")
+        self.setWindowTitle(self.tr("Conversation settings"))
         form = QFormLayout(self)
         self.system_prompt = QPlainTextEdit(conversation.system_prompt)
-        self.system_prompt.setPlaceholderText("Optional instructions for the whole conversation")
-        form.addRow("System prompt", self.system_prompt)
+        self.system_prompt.setPlaceholderText(self.tr("Optional instructions for the whole conversation"))
+        form.addRow(self.tr("System prompt"), self.system_prompt)
         preset = THINKING_PRESET if conversation.think else NON_THINKING_PRESET
         form.addRow(
-            QLabel(f"Sampling (empty = Qwen's {'thinking' if conversation.think else 'non-thinking'} preset)")
+            QLabel(
+                self.tr("Sampling (empty = Qwen's thinking preset)")
+                if conversation.think
+                else self.tr("Sampling (empty = Qwen's non-thinking preset)")
+            )
         )
         self.fields: dict[str, QSpinBox | QDoubleSpinBox] = {}
         for key, label, lo, hi, step, decimals in FIELDS:
@@ -56,9 +68,13 @@ class ConversationSettingsDialog(QDialog):
                 ibox.setValue(ibox.minimum() if value is None else int(value))
                 box = ibox
             default = getattr(preset, key, None)
-            box.setSpecialValueText(f"preset ({default})" if default is not None else "random")
+            box.setSpecialValueText(
+                self.tr("preset ({value})").format(value=default)
+                if default is not None
+                else self.tr("random")
+            )
             self.fields[key] = box
-            form.addRow(label, box)
+            form.addRow(self.tr(str(label)), box)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )

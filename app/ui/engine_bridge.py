@@ -24,7 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from app.backend.engine import Engine
 from app.backend.errors import EngineError
@@ -97,7 +97,8 @@ class EngineBridge(QObject):
                 post("failed", exc)
             except Exception as exc:  # never let a bug end the worker thread silently
                 log.exception("engine call failed")
-                post("failed", EngineError(f"Unexpected engine failure: {type(exc).__name__}: {exc}"))
+                text = QCoreApplication.translate("EngineBridge", "Unexpected engine failure: {error}")
+                post("failed", EngineError(text.format(error=f"{type(exc).__name__}: {exc}")))
             finally:
                 post("done", None)
 

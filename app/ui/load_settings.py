@@ -8,6 +8,7 @@ says why.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,7 +41,7 @@ class LoadSettingsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.info, self.machine = info, machine
-        self.setWindowTitle(f"Load settings — {info.path.stem}")
+        self.setWindowTitle(self.tr("Load settings — {model}").format(model=info.path.stem))
         self.native, self.max_ctx = context_limits(info)
 
         self.context = QComboBox()
@@ -51,7 +52,7 @@ class LoadSettingsDialog(QDialog):
         if options.n_ctx and options.n_ctx not in steps:
             steps = sorted({*steps, options.n_ctx})
         for c in steps:
-            self.context.addItem(f"{c:,} tokens", c)
+            self.context.addItem(self.tr("{n} tokens").format(n=f"{c:,}"), c)
         self._select_context(options.n_ctx or min(self.native, DEFAULT_CTX))
         self.yarn_label = QLabel()
         self.yarn_label.setWordWrap(True)
@@ -59,28 +60,31 @@ class LoadSettingsDialog(QDialog):
         self.gpu_layers = QSpinBox()
         self.gpu_layers.setObjectName("gpuLayers")
         self.gpu_layers.setRange(AUTO, info.block_count + 1)
-        self.gpu_layers.setSpecialValueText("Auto")
+        self.gpu_layers.setSpecialValueText(self.tr("Auto"))
         self.gpu_layers.setValue(AUTO if options.n_gpu_layers is None else options.n_gpu_layers)
         if not machine.has_gpu_backend:
             self.gpu_layers.setEnabled(False)
             self.gpu_layers.setToolTip(
-                "This llama-cpp-python build has no GPU backend (CUDA, Metal or Vulkan): "
-                "the model runs on the CPU. See the README to build the engine with GPU support."
+                self.tr(
+                    "This llama-cpp-python build has no GPU backend (CUDA, Metal or Vulkan): "
+                    "the model runs on the CPU. See the README to build the engine with GPU support."
+                )
             )
 
         self.kv_cache = QComboBox()
         self.kv_cache.setObjectName("kvCache")
+        kv_labels = {"f16": self.tr("f16 (best quality)"), "q8_0": self.tr("q8_0 (half the memory)")}
         for kv in LOADABLE_KV_TYPES:
-            self.kv_cache.addItem({"f16": "f16 (best quality)", "q8_0": "q8_0 (half the memory)"}[kv], kv)
+            self.kv_cache.addItem(kv_labels.get(kv, kv), kv)
         self.kv_cache.setCurrentIndex(max(0, self.kv_cache.findData(options.kv_cache_type)))
-        self.flash_attn = QCheckBox("Flash attention")
+        self.flash_attn = QCheckBox(self.tr("Flash attention"))
         self.flash_attn.setObjectName("flashAttention")
         self.flash_attn.setChecked(bool(options.flash_attn))
 
         self.threads = QSpinBox()
         self.threads.setObjectName("threads")
         self.threads.setRange(0, max(64, default_threads() * 4))
-        self.threads.setSpecialValueText(f"Auto ({default_threads()})")
+        self.threads.setSpecialValueText(self.tr("Auto ({n})").format(n=default_threads()))
         self.threads.setValue(options.n_threads or 0)
 
         self.fit_label = QLabel()
@@ -92,14 +96,14 @@ class LoadSettingsDialog(QDialog):
         self.error_label.setStyleSheet("color: #c0392b;")
 
         form = QFormLayout()
-        form.addRow("Context length:", self.context)
+        form.addRow(self.tr("Context length:"), self.context)
         form.addRow("", self.yarn_label)
-        form.addRow("GPU layers:", self.gpu_layers)
-        form.addRow("KV cache:", self.kv_cache)
+        form.addRow(self.tr("GPU layers:"), self.gpu_layers)
+        form.addRow(self.tr("KV cache:"), self.kv_cache)
         form.addRow("", self.flash_attn)
-        form.addRow("CPU threads:", self.threads)
+        form.addRow(self.tr("CPU threads:"), self.threads)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.load_button = QPushButton("Load")
+        self.load_button = QPushButton(self.tr("Load"))
         self.load_button.setDefault(True)
         self.buttons.addButton(self.load_button, QDialogButtonBox.ButtonRole.AcceptRole)
         reset = self.buttons.addButton(QDialogButtonBox.StandardButton.RestoreDefaults)
@@ -154,23 +158,33 @@ class LoadSettingsDialog(QDialog):
             self.flash_attn.setChecked(True)
             self.flash_attn.blockSignals(False)
         self.flash_attn.setEnabled(not quantized)
-        self.flash_attn.setToolTip("Needed by a quantized KV cache" if quantized else "")
+        self.flash_attn.setToolTip(self.tr("Needed by a quantized KV cache") if quantized else "")
         opts = self.options()
         n_ctx = int(self.context.currentData())
         if n_ctx > self.native:
             factor = -(-n_ctx // self.native)
             self.yarn_label.setText(
-                f"Beyond the native {self.native:,} tokens: YaRN rope scaling ×{factor} will be on "
-                "(it can slightly lower quality on short texts)."
+                self.tr(
+                    "Beyond the native {native} tokens: YaRN rope scaling ×{factor} will be on "
+                    "(it can slightly lower quality on short texts)."
+                ).format(native=f"{self.native:,}", factor=factor)
             )
         elif self.max_ctx > self.native:
-            self.yarn_label.setText(f"Native context (no rope scaling). Up to {self.max_ctx:,} with YaRN.")
+            self.yarn_label.setText(
+                self.tr("Native context (no rope scaling). Up to {max} with YaRN.").format(
+                    max=f"{self.max_ctx:,}"
+                )
+            )
         else:
-            self.yarn_label.setText(f"This model supports up to {self.max_ctx:,} tokens.")
+            self.yarn_label.setText(
+                self.tr("This model supports up to {max} tokens.").format(max=f"{self.max_ctx:,}")
+            )
         if self.machine.has_gpu_backend:
             auto = auto_gpu_layers(self.info, self.machine, opts)
             shown = self.info.block_count + 1 if auto is None else auto
-            self.gpu_layers.setSpecialValueText(f"Auto ({shown} of {self.info.block_count + 1})")
+            self.gpu_layers.setSpecialValueText(
+                self.tr("Auto ({shown} of {total})").format(shown=shown, total=self.info.block_count + 1)
+            )
         try:
             make_plan(self.info, gpu_offload_supported=self.machine.has_gpu_backend, **opts.engine_kwargs())
         except EngineError as exc:
@@ -192,7 +206,9 @@ def open_load_settings(parent: QWidget, path: str, settings: Settings) -> LoadSe
     try:
         info = read_gguf_info(path)
     except EngineError as exc:
-        QMessageBox.warning(parent, "Load settings", exc.message)
+        QMessageBox.warning(
+            parent, QCoreApplication.translate("LoadSettingsDialog", "Load settings"), exc.message
+        )
         return None
     dialog = LoadSettingsDialog(info, probe_machine(), settings.load_options(path), parent)
     dialog.accepted.connect(lambda: settings.set_load_options(path, dialog.options()))

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,8 +24,9 @@ from PySide6.QtWidgets import (
 from app.models.load_options import LoadOptions
 from app.store.chat_store import ChatStore
 from app.store.export import to_json, to_markdown
+from app.ui import language
 from app.ui.about import AboutDialog
-from app.ui.attachments import FILE_FILTER
+from app.ui.attachments import file_filter
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer, local_files
@@ -45,7 +46,7 @@ class MainWindow(QMainWindow):
         self, store: ChatStore, bridge: EngineBridge, settings: Settings, *, dark: bool = False
     ) -> None:
         super().__init__()
-        self.setWindowTitle("QwenDesk")
+        self.setWindowTitle("QwenDesk")  # the product name: never translated
         self.setAcceptDrops(True)  # documents to attach, GGUFs to import
         self.store, self.bridge, self.settings, self.dark = store, bridge, settings, dark
         self.conversations = ConversationList()
@@ -55,7 +56,7 @@ class MainWindow(QMainWindow):
             store, bridge, self.view, self.composer, saved_options=settings.load_options
         )
 
-        self.title = QLabel("New chat")
+        self.title = QLabel(self.tr("New chat"))
         self.title.setObjectName("conversationTitle")
         font = self.title.font()
         font.setPointSizeF(font.pointSizeF() * 1.25)
@@ -63,7 +64,7 @@ class MainWindow(QMainWindow):
         self.title.setFont(font)
         self.mode_badge = QLabel()
         self.mode_badge.setObjectName("modeBadge")
-        self.settings_button = QPushButton("Settings…")
+        self.settings_button = QPushButton(self.tr("Settings…"))
         self.settings_button.setFlat(True)
         self.settings_button.clicked.connect(self.edit_conversation_settings)
         header = QHBoxLayout()
@@ -85,7 +86,7 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes([260, 740])
         self.setCentralWidget(self.splitter)
 
-        self.undo_button = QPushButton("Undo")
+        self.undo_button = QPushButton(self.tr("Undo"))
         self.undo_button.hide()
         self.undo_button.clicked.connect(self._undo_delete)
         self.statusBar().addPermanentWidget(self.undo_button)
@@ -117,43 +118,53 @@ class MainWindow(QMainWindow):
             menu.addAction(a)
             return a
 
-        file = self.menuBar().addMenu("&File")
-        act(file, "&New chat", self.new_conversation, QKeySequence.StandardKey.New)
-        act(file, "&Models…", self.open_model_manager, "Ctrl+M")
-        act(file, "Open a GGUF &file…", self.choose_model, "Ctrl+O")
-        act(file, "&Load settings…", self.edit_load_settings, "Ctrl+L")
-        act(file, "&Export conversation…", self.export_current, "Ctrl+E")
+        file = self.menuBar().addMenu(self.tr("&File"))
+        act(file, self.tr("&New chat"), self.new_conversation, QKeySequence.StandardKey.New)
+        act(file, self.tr("&Models…"), self.open_model_manager, "Ctrl+M")
+        act(file, self.tr("Open a GGUF &file…"), self.choose_model, "Ctrl+O")
+        act(file, self.tr("&Load settings…"), self.edit_load_settings, "Ctrl+L")
+        act(file, self.tr("&Export conversation…"), self.export_current, "Ctrl+E")
         file.addSeparator()
-        act(file, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        conv = self.menuBar().addMenu("&Conversation")
-        act(conv, "&Search", self.focus_search, QKeySequence.StandardKey.Find)
-        act(conv, "&Rename…", self.rename_current, "F2")
-        act(conv, "&Delete", self.delete_current)
-        act(conv, "&Attach files…", self.ask_attach, "Ctrl+Shift+A")
-        act(conv, "Se&ttings…", self.edit_conversation_settings)
-        act(conv, "&Stop answering", self.controller.stop, "Esc")
-        view = self.menuBar().addMenu("&View")
+        act(file, self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        conv = self.menuBar().addMenu(self.tr("&Conversation"))
+        act(conv, self.tr("&Search"), self.focus_search, QKeySequence.StandardKey.Find)
+        act(conv, self.tr("&Rename…"), self.rename_current, "F2")
+        act(conv, self.tr("&Delete"), self.delete_current)
+        act(conv, self.tr("&Attach files…"), self.ask_attach, "Ctrl+Shift+A")
+        act(conv, self.tr("Se&ttings…"), self.edit_conversation_settings)
+        act(conv, self.tr("&Stop answering"), self.controller.stop, "Esc")
+        view = self.menuBar().addMenu(self.tr("&View"))
         act(
             view,
-            "&Bigger text",
+            self.tr("&Bigger text"),
             lambda: self.apply_font_size(self.settings.font_size + 1),
             QKeySequence.StandardKey.ZoomIn,
         )
         view.actions()[-1].setShortcuts([QKeySequence("Ctrl++"), QKeySequence("Ctrl+=")])
         act(
             view,
-            "&Smaller text",
+            self.tr("&Smaller text"),
             lambda: self.apply_font_size(self.settings.font_size - 1),
             QKeySequence.StandardKey.ZoomOut,
         )
-        act(view, "&Normal text", lambda: self.apply_font_size(11), "Ctrl+0")
-        theme = view.addMenu("&Theme (applies at restart)")
-        for name in ("system", "light", "dark"):
-            a = act(theme, name.capitalize(), lambda _=False, n=name: self.settings.set("theme", n))
+        act(view, self.tr("&Normal text"), lambda: self.apply_font_size(11), "Ctrl+0")
+        theme = view.addMenu(self.tr("&Theme (applies at restart)"))
+        themes = {"system": self.tr("System"), "light": self.tr("Light"), "dark": self.tr("Dark")}
+        for name, label in themes.items():
+            a = act(theme, label, lambda _=False, n=name: self.settings.set("theme", n))
             a.setCheckable(True)
             a.setChecked(self.settings.get("theme") == name)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = act(help_menu, "&About QwenDesk", self.show_about)
+        self.language_menu = view.addMenu(self.tr("&Language (applies at restart)"))
+        group = QActionGroup(self)
+        for code in language.CHOICES:
+            label = self.tr("System") if code == "system" else language.NATIVE_NAMES[code]
+            a = act(self.language_menu, label, lambda _=False, c=code: self.set_language(c))
+            a.setCheckable(True)
+            a.setChecked(self.settings.get("language") == code)
+            a.setData(code)
+            group.addAction(a)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        about = act(help_menu, self.tr("&About QwenDesk"), self.show_about)
         about.setMenuRole(QAction.MenuRole.AboutRole)
 
     def _connect(self) -> None:
@@ -205,9 +216,9 @@ class MainWindow(QMainWindow):
 
     def _show_header(self) -> None:
         conv = self.controller.conversation
-        self.title.setText(conv.title if conv else "New chat")
+        self.title.setText(conv.title if conv else self.tr("New chat"))
         think = conv.think if conv else self.composer.think.isChecked()
-        self.mode_badge.setText("Thinking on" if think else "Thinking off")
+        self.mode_badge.setText(self.tr("Thinking on") if think else self.tr("Thinking off"))
         self.settings_button.setEnabled(conv is not None)
         self.setWindowTitle(f"{conv.title} — QwenDesk" if conv else "QwenDesk")
 
@@ -246,7 +257,7 @@ class MainWindow(QMainWindow):
         if self.controller.conversation is None and ids:
             self.open_conversation(ids[0])
         self._show_header()
-        self.statusBar().showMessage(f"Deleted “{conv.title}”.", UNDO_MS)
+        self.statusBar().showMessage(self.tr("Deleted “{title}”.").format(title=conv.title), UNDO_MS)
         self.undo_button.show()
         self._undo_timer.start()
 
@@ -277,16 +288,17 @@ class MainWindow(QMainWindow):
 
     def edit_message(self, message_id: int) -> None:
         msg = self.store.get_message(message_id)
-        text, ok = QInputDialog.getMultiLineText(self, "Edit message", "Your message:", msg.content)
+        text, ok = QInputDialog.getMultiLineText(
+            self, self.tr("Edit message"), self.tr("Your message:"), msg.content
+        )
         if not ok or not text.strip():
             return
         later = self.controller.later_turns(message_id)
         if later:
             answer = QMessageBox.question(
                 self,
-                "Edit and resend",
-                f"Resending replaces the {later} later message{'s' if later > 1 else ''} "
-                "of this conversation.",
+                self.tr("Edit and resend"),
+                self.tr("Resending replaces the %n later message(s) of this conversation.", "", later),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
@@ -308,7 +320,9 @@ class MainWindow(QMainWindow):
 
     def choose_model(self) -> None:
         start = str(Path(self.bridge.model_path).parent) if self.bridge.model_path else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Choose a Qwen3 GGUF", start, "GGUF models (*.gguf)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Choose a Qwen3 GGUF"), start, self.tr("GGUF models (*.gguf)")
+        )
         if path:
             self.controller.load_model(path)
 
@@ -316,7 +330,9 @@ class MainWindow(QMainWindow):
         """Load settings of ``path`` (default: the model in use); Load saves them and reloads."""
         path = path or self.bridge.model_path
         if not path:
-            self.statusBar().showMessage("Choose a model first: load settings are kept per model.", 10_000)
+            self.statusBar().showMessage(
+                self.tr("Choose a model first: load settings are kept per model."), 10_000
+            )
             return None
         dialog = open_load_settings(self, path, self.settings)
         if dialog is not None:
@@ -333,7 +349,9 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------- documents
 
     def ask_attach(self) -> None:
-        paths, _ = QFileDialog.getOpenFileNames(self, "Attach documents", str(Path.home()), FILE_FILTER)
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Attach documents"), str(Path.home()), file_filter()
+        )
         self.controller.attach_files(paths)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -359,7 +377,10 @@ class MainWindow(QMainWindow):
             "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in conv.title).strip() or "conversation"
         )
         path, _ = QFileDialog.getSaveFileName(
-            self, "Export conversation", str(Path.home() / f"{safe}.md"), "Markdown (*.md);;JSON (*.json)"
+            self,
+            self.tr("Export conversation"),
+            str(Path.home() / f"{safe}.md"),
+            self.tr("Markdown (*.md);;JSON (*.json)"),
         )
         if path:
             self.export_to(Path(path))
@@ -374,9 +395,25 @@ class MainWindow(QMainWindow):
             )
         else:
             path.write_text(to_markdown(conv, messages), encoding="utf-8")
-        self.statusBar().showMessage(f"Exported to {path}", 10_000)
+        self.statusBar().showMessage(self.tr("Exported to {path}").format(path=path), 10_000)
 
     # ------------------------------------------------------------ settings
+
+    def show_interrupted(self, count: int) -> None:
+        """Say that ``count`` answers were cut off when the app last stopped (at start-up)."""
+        self.statusBar().showMessage(
+            self.tr(
+                "%n answer(s) were interrupted when QwenDesk last stopped; what had been written is kept.",
+                "",
+                count,
+            ),
+            15_000,
+        )
+
+    def set_language(self, code: str) -> None:
+        """Save the language choice (system, en, zh_CN); the window is rebuilt in it at the next start."""
+        self.settings.set("language", code)
+        self.statusBar().showMessage(self.tr("The language changes when QwenDesk is restarted."), 10_000)
 
     def apply_font_size(self, points: int) -> None:
         self.settings.font_size = points

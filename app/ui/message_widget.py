@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
@@ -33,16 +33,19 @@ from app.ui.attachments import ChipBar
 from app.ui.reasoning_pane import ReasoningPane
 from app.ui.sources_view import SourcesLabel
 
+# Source texts, translated when shown.
 STATUS_TEXT = {
-    "interrupted": "Interrupted: the app stopped while this answer was being written.",
-    "cancelled": "Stopped.",
+    "interrupted": QT_TRANSLATE_NOOP(
+        "MessageWidget", "Interrupted: the app stopped while this answer was being written."
+    ),
+    "cancelled": QT_TRANSLATE_NOOP("MessageWidget", "Stopped."),
 }
 # Engine error kinds whose fix is another model rather than another try.
 MODEL_PROBLEMS = {"model_missing", "bad_model", "load_failed", "no_model", "unsupported_context"}
 
 
 def model_label(model: str | None) -> str:
-    return Path(model).stem if model else "Assistant"
+    return Path(model).stem if model else QCoreApplication.translate("MessageWidget", "Assistant")
 
 
 class MessageWidget(QFrame):
@@ -62,7 +65,7 @@ class MessageWidget(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(4)
-        who = QLabel("You" if message.role == "user" else model_label(message.model))
+        who = QLabel(self.tr("You") if message.role == "user" else model_label(message.model))
         who.setObjectName("role")
         font = who.font()
         font.setBold(True)
@@ -105,9 +108,9 @@ class MessageWidget(QFrame):
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         error_layout.addWidget(self.error_label)
         buttons = QHBoxLayout()
-        self.retry_button = QPushButton("Retry")
+        self.retry_button = QPushButton(self.tr("Retry"))
         self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.message.id))
-        self.model_button = QPushButton("Choose another model…")
+        self.model_button = QPushButton(self.tr("Choose another model…"))
         self.model_button.clicked.connect(self.choose_model_requested.emit)
         self.reload_button = QPushButton()
         self.reload_button.hide()
@@ -142,14 +145,16 @@ class MessageWidget(QFrame):
         actions = QHBoxLayout(self.actions_bar)
         actions.setContentsMargins(0, 0, 0, 0)
         actions.setSpacing(2)
-        self.copy_button = self._action("Copy", self._copy)
+        self.copy_button = self._action(self.tr("Copy"), self._copy)
         actions.addWidget(self.copy_button)
         if message.role == "user":
-            self.edit_button = self._action("Edit", lambda: self.edit_requested.emit(self.message.id))
+            self.edit_button = self._action(
+                self.tr("Edit"), lambda: self.edit_requested.emit(self.message.id)
+            )
             actions.addWidget(self.edit_button)
         else:
             self.regenerate_button = self._action(
-                "Regenerate", lambda: self.regenerate_requested.emit(self.message.id)
+                self.tr("Regenerate"), lambda: self.regenerate_requested.emit(self.message.id)
             )
             actions.addWidget(self.regenerate_button)
         actions.addStretch(1)
@@ -198,13 +203,13 @@ class MessageWidget(QFrame):
         self._show_status(m)
 
     def _show_status(self, m: Message) -> None:
-        text = STATUS_TEXT.get(m.status, "")
+        text = self.tr(str(STATUS_TEXT[m.status])) if m.status in STATUS_TEXT else ""
         if m.status == "complete" and m.finish_reason == "length":
-            text = "The answer reached the length limit."
+            text = self.tr("The answer reached the length limit.")
         self.status.setText(text)
         self.status.setVisible(bool(text))
         if m.status == "error":
-            self.show_error(m.error or "Something went wrong.", kind=None)
+            self.show_error(m.error or self.tr("Something went wrong."), kind=None)
         else:
             self.error_box.hide()
 

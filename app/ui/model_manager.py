@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDialog,
@@ -45,6 +45,18 @@ log = logging.getLogger("qwendesk.ui.models")
 POLL_MS = 200
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 GiB = 2**30
+# A download's state as shown after its progress (source texts, translated when shown).
+STATE_TEXT = {
+    "idle": QT_TRANSLATE_NOOP("ModelManager", "idle"),
+    "paused": QT_TRANSLATE_NOOP("ModelManager", "paused"),
+    "done": QT_TRANSLATE_NOOP("ModelManager", "done"),
+    "failed": QT_TRANSLATE_NOOP("ModelManager", "failed"),
+    "cancelled": QT_TRANSLATE_NOOP("ModelManager", "cancelled"),
+}
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("ModelManager", text)
 
 
 def human_size(n: float) -> str:
@@ -52,13 +64,19 @@ def human_size(n: float) -> str:
 
 
 def progress_text(p: Progress) -> str:
-    text = f"{human_size(p.done_bytes)} of {human_size(p.total_bytes)}"
+    text = QCoreApplication.translate("ModelManager", "{done} of {total}").format(
+        done=human_size(p.done_bytes), total=human_size(p.total_bytes)
+    )
     if p.state == "running" and p.speed_bps > 0:
-        text += f" · {human_size(p.speed_bps)}/s"
+        text += " · " + QCoreApplication.translate("ModelManager", "{speed}/s").format(
+            speed=human_size(p.speed_bps)
+        )
         if p.eta_s is not None:
-            text += f" · {int(p.eta_s // 60)} min {int(p.eta_s % 60)} s left"
+            text += " · " + QCoreApplication.translate("ModelManager", "{min} min {s} s left").format(
+                min=int(p.eta_s // 60), s=int(p.eta_s % 60)
+            )
     elif p.state != "running":
-        text += f" · {p.state}"
+        text += f" · {_tr(str(STATE_TEXT[p.state])) if p.state in STATE_TEXT else p.state}"
     return text
 
 
@@ -68,31 +86,35 @@ class ModelManager(QDialog):
     def __init__(self, parent: QWidget | None = None, settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.setWindowTitle("Models")
+        self.setWindowTitle(self.tr("Models"))
         self.setAcceptDrops(True)
         self.resize(860, 560)
-        self.machine_label = QLabel("Looking at this machine…")
+        self.machine_label = QLabel(self.tr("Looking at this machine…"))
         self.machine_label.setWordWrap(True)
         self.recommend_label = QLabel()
         self.recommend_label.setWordWrap(True)
-        self.recommend_button = QPushButton("Download")
+        self.recommend_button = QPushButton(self.tr("Download"))
         self.recommend_button.hide()
         self.recommend_button.clicked.connect(self._download_recommended)
-        self.listing_label = QLabel("Listing Qwen3 GGUFs on the Hugging Face Hub…")
+        self.listing_label = QLabel(self.tr("Listing Qwen3 GGUFs on the Hugging Face Hub…"))
         self.tree = QTreeWidget()
-        self.tree.setHeaderLabels(["Model", "Size", "Fit at 16K context", "Status"])
+        self.tree.setHeaderLabels(
+            [self.tr("Model"), self.tr("Size"), self.tr("Fit at 16K context"), self.tr("Status")]
+        )
         self.tree.setColumnWidth(0, 230)
         self.tree.setColumnWidth(1, 80)
         self.tree.setColumnWidth(2, 260)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
-        self.download_button = QPushButton("Download")
-        self.pause_button = QPushButton("Pause")
-        self.cancel_button = QPushButton("Cancel")
-        self.delete_button = QPushButton("Delete")
-        self.use_button = QPushButton("Use")
-        self.load_settings_button = QPushButton("Load settings…")
-        self.load_settings_button.setToolTip("Context (YaRN), GPU layers, KV cache, threads for this model")
-        self.import_button = QPushButton("Import GGUF…")
+        self.download_button = QPushButton(self.tr("Download"))
+        self.pause_button = QPushButton(self.tr("Pause"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.delete_button = QPushButton(self.tr("Delete"))
+        self.use_button = QPushButton(self.tr("Use"))
+        self.load_settings_button = QPushButton(self.tr("Load settings…"))
+        self.load_settings_button.setToolTip(
+            self.tr("Context (YaRN), GPU layers, KV cache, threads for this model")
+        )
+        self.import_button = QPushButton(self.tr("Import GGUF…"))
         for b, slot in (
             (self.download_button, self.download_selected),
             (self.pause_button, self.pause_selected),
@@ -140,7 +162,7 @@ class ModelManager(QDialog):
         """Probe the machine and list the Hub in the background."""
         if self._pending is not None and not self._pending.done():
             return
-        self.listing_label.setText("Listing Qwen3 GGUFs on the Hugging Face Hub…")
+        self.listing_label.setText(self.tr("Listing Qwen3 GGUFs on the Hugging Face Hub…"))
         self._pending = self._pool.submit(lambda: (probe_machine(), _list_or_error()))
 
     def _poll(self) -> None:
@@ -148,13 +170,18 @@ class ModelManager(QDialog):
             future, self._pending = self._pending, None
             machine, listing = future.result()
             self.machine = machine
-            self.machine_label.setText(f"This machine: {machine.describe()}")
+            self.machine_label.setText(self.tr("This machine: {machine}").format(machine=machine.describe()))
             if isinstance(listing, EngineError):
-                self.listing_label.setText(f"Could not list the Hub: {listing.message}")
+                self.listing_label.setText(
+                    self.tr("Could not list the Hub: {error}").format(error=listing.message)
+                )
             else:
                 self.listing = listing
-                note = " (saved listing: the Hub is unreachable)" if listing.cached else ""
-                self.listing_label.setText(f"Qwen3 GGUFs on the Hub{note}:")
+                self.listing_label.setText(
+                    self.tr("Qwen3 GGUFs on the Hub (saved listing: the Hub is unreachable):")
+                    if listing.cached
+                    else self.tr("Qwen3 GGUFs on the Hub:")
+                )
                 self._fill()
         for key, d in list(self.downloads.items()):
             p = d.poll()
@@ -162,7 +189,7 @@ class ModelManager(QDialog):
             if p.state in ("done", "failed", "cancelled"):
                 self.downloads.pop(key)
                 if p.state == "failed" and p.error is not None:
-                    QMessageBox.warning(self, "Download failed", p.error.message)
+                    QMessageBox.warning(self, self.tr("Download failed"), p.error.message)
                 self._fill()
 
     def _fill(self) -> None:
@@ -177,18 +204,24 @@ class ModelManager(QDialog):
                 # Nothing listed (offline with no saved listing, or the Hub lacks it): an estimate.
                 size = fit.estimated_file_size(model, fit.RECOMMEND_QUANT)
                 top.setText(1, f"≈{human_size(size)}")
-                top.setToolTip(1, f"Estimated for {fit.RECOMMEND_QUANT} from the parameter count")
-                top.setText(3, "not listed" if listing else "")
+                top.setToolTip(
+                    1,
+                    self.tr("Estimated for {quant} from the parameter count").format(
+                        quant=fit.RECOMMEND_QUANT
+                    ),
+                )
+                top.setText(3, self.tr("not listed") if listing else "")
             for entry in ml.entries if ml else ():
                 child = QTreeWidgetItem([entry.quant, human_size(entry.size), self._fit_text(entry), ""])
                 child.setData(0, ENTRY_ROLE, entry)
                 top.addChild(child)
                 self._show_state(child, entry)
             top.setExpanded(False)
-        local = QTreeWidgetItem(["On this machine", "", "", ""])
+        local = QTreeWidgetItem([self.tr("On this machine"), "", "", ""])
         self.tree.addTopLevelItem(local)
         for m in installed_models():
-            item = QTreeWidgetItem([m.name, human_size(m.size), "", "downloaded" if m.repo else "imported"])
+            how = self.tr("downloaded") if m.repo else self.tr("imported")
+            item = QTreeWidgetItem([m.name, human_size(m.size), "", how])
             item.setData(0, ENTRY_ROLE, m)
             local.addChild(item)
         local.setExpanded(True)
@@ -201,17 +234,21 @@ class ModelManager(QDialog):
             return ""
         est = fit.estimate(model, machine=self.machine, weights_bytes=entry.size, n_ctx=16_384)
         labels = {
-            "gpu": "fits on the GPU",
-            "partial": f"{est.gpu_layers}/{est.layers} layers on GPU",
-            "cpu": "fits (CPU)",
-            "tight": "tight: close other apps",
-            "no": "will not fit",
+            "gpu": self.tr("fits on the GPU"),
+            "partial": self.tr("{on_gpu}/{layers} layers on GPU").format(
+                on_gpu=est.gpu_layers, layers=est.layers
+            ),
+            "cpu": self.tr("fits (CPU)"),
+            "tight": self.tr("tight: close other apps"),
+            "no": self.tr("will not fit"),
         }
-        return f"{labels.get(est.verdict, est.verdict)} · needs {human_size(est.total_bytes)}"
+        needs = self.tr("needs {size}").format(size=human_size(est.total_bytes))
+        return f"{labels.get(est.verdict, est.verdict)} · {needs}"
 
     def _show_state(self, item: QTreeWidgetItem, entry: GGUFEntry) -> None:
         state = entry_state(entry)
-        item.setText(3, {"downloaded": "downloaded", "partial": "partly downloaded"}.get(state or "", ""))
+        shown = {"downloaded": self.tr("downloaded"), "partial": self.tr("partly downloaded")}
+        item.setText(3, shown.get(state or "", ""))
 
     def _recommend(self) -> None:
         if self.machine is None or self.listing is None or installed_models():
@@ -222,15 +259,16 @@ class ModelManager(QDialog):
         offered = [m for m in CATALOG if (m.name, fit.RECOMMEND_QUANT) in sizes]  # only what can be had
         pick = fit.recommend(self.machine, offered, sizes)
         if pick is None:
-            self.recommend_label.setText("No Qwen3 model on offer fits this machine comfortably.")
+            self.recommend_label.setText(self.tr("No Qwen3 model on offer fits this machine comfortably."))
             return
         model, quant = pick
         ml = self.listing.model(model.name)
         self._recommended = ml.entry(quant) if ml else None
         if self._recommended is not None:
             self.recommend_label.setText(
-                f"Recommended for this machine: <b>{model.name} {quant}</b> "
-                f"({human_size(self._recommended.size)})"
+                self.tr("Recommended for this machine: <b>{model} {quant}</b> ({size})").format(
+                    model=model.name, quant=quant, size=human_size(self._recommended.size)
+                )
             )
             self.recommend_button.show()
 
@@ -247,7 +285,7 @@ class ModelManager(QDialog):
         running = key in self.downloads
         state = entry_state(sel) if is_entry else None
         self.download_button.setEnabled(is_entry and not running and state != "downloaded")
-        self.download_button.setText("Resume" if state == "partial" else "Download")
+        self.download_button.setText(self.tr("Resume") if state == "partial" else self.tr("Download"))
         self.pause_button.setEnabled(running)
         self.cancel_button.setEnabled(running or state == "partial")
         self.delete_button.setEnabled((not is_entry and sel is not None) or state == "downloaded")
@@ -263,7 +301,7 @@ class ModelManager(QDialog):
         try:
             d.start()
         except EngineError as exc:
-            QMessageBox.warning(self, "Cannot download", exc.message)
+            QMessageBox.warning(self, self.tr("Cannot download"), exc.message)
             return None
         self.downloads[key] = d
         self._update_buttons()
@@ -300,10 +338,16 @@ class ModelManager(QDialog):
         size = sum(
             p.stat().st_size for p in path.parent.glob(path.name.split("-00001-of-")[0] + "*") if p.is_file()
         )
-        answer = QMessageBox.question(self, "Delete model", f"Delete {path.name} ({human_size(size)})?")
+        answer = QMessageBox.question(
+            self,
+            self.tr("Delete model"),
+            self.tr("Delete {name} ({size})?").format(name=path.name, size=human_size(size)),
+        )
         if answer == QMessageBox.StandardButton.Yes:
             freed = delete_model(path)
-            QMessageBox.information(self, "Deleted", f"{human_size(freed)} freed.")
+            QMessageBox.information(
+                self, self.tr("Deleted"), self.tr("{size} freed.").format(size=human_size(freed))
+            )
             self._fill()
 
     def use_selected(self) -> None:
@@ -324,7 +368,9 @@ class ModelManager(QDialog):
         return dialog
 
     def ask_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF", str(Path.home()), "GGUF models (*.gguf)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, self.tr("Import a GGUF"), str(Path.home()), self.tr("GGUF models (*.gguf)")
+        )
         if path:
             self.import_file(path)
 
@@ -332,10 +378,10 @@ class ModelManager(QDialog):
         try:
             result = import_model(path)
         except EngineError as exc:
-            QMessageBox.warning(self, "Cannot import", exc.message)
+            QMessageBox.warning(self, self.tr("Cannot import"), exc.message)
             return False
         if result.notes:
-            QMessageBox.information(self, "Imported", "\n".join(result.notes))
+            QMessageBox.information(self, self.tr("Imported"), "\n".join(result.notes))
         self._fill()
         return True
 

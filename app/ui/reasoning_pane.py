@@ -28,8 +28,15 @@ class _AutoHeightText(QPlainTextEdit):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
     def _fit(self, size: QSize | None = None) -> None:
-        lines = self.document().documentLayout().documentSize().height()
-        height = int(lines * self.fontMetrics().lineSpacing() + 2 * self.document().documentMargin() + 4)
+        # The blocks' laid-out heights, not lines × the font's line spacing: a line with Chinese
+        # text is taller (its glyphs come from a CJK fallback font) and would be cut off.
+        layout = self.document().documentLayout()
+        text_height = 0.0
+        block = self.document().begin()
+        while block.isValid():
+            text_height += layout.blockBoundingRect(block).height()
+            block = block.next()
+        height = int(text_height + 2 * self.document().documentMargin() + 4)
         self.setFixedHeight(max(height, self.fontMetrics().lineSpacing() + 8))
 
     def resizeEvent(self, event) -> None:
@@ -81,7 +88,7 @@ class ReasoningPane(QWidget):
         self.show_elapsed(0)
 
     def show_elapsed(self, seconds: float) -> None:
-        self._set_label(f"Thinking… {int(seconds)} s")
+        self._set_label(self.tr("Thinking… {seconds} s").format(seconds=int(seconds)))
 
     def append(self, text: str) -> None:
         """Append streamed reasoning (cost proportional to the new text only)."""
@@ -99,13 +106,16 @@ class ReasoningPane(QWidget):
         self, seconds: float | None, tokens: int | None, *, budget_hit: bool = False, unclosed: bool = False
     ) -> None:
         self.thinking = False
-        parts = [f"Thought for {round(seconds or 0)} s" if seconds is not None else "Thought"]
+        if seconds is not None:
+            parts = [self.tr("Thought for {seconds} s").format(seconds=round(seconds or 0))]
+        else:
+            parts = [self.tr("Thought")]
         if tokens:
-            parts.append(f"{tokens:,} tokens")
+            parts.append(self.tr("{tokens} tokens").format(tokens=f"{tokens:,}"))
         if budget_hit:
-            parts.append("thinking budget reached")
+            parts.append(self.tr("thinking budget reached"))
         if unclosed:
-            parts.append("stopped while thinking")
+            parts.append(self.tr("stopped while thinking"))
         self._set_label(" · ".join(parts))
 
     def label(self) -> str:

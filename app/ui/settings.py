@@ -18,6 +18,7 @@ from app.paths import data_dir
 DEFAULTS: dict[str, Any] = {
     "font_size": 11,  # points, chat text
     "theme": "system",  # system | light | dark
+    "language": "system",  # system | en | zh_CN (applies at restart; QWENDESK_LANG overrides)
     "last_model": "",
     "window/geometry": QByteArray(),
     "window/state": QByteArray(),

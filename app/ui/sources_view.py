@@ -43,8 +43,10 @@ class SourcesLabel(QLabel):
         links = [f'<a href="source:{i}">[{s.ref}] {html.escape(s.citation)}</a>' for i, s in enumerate(shown)]
         more = len(self.sources) - len(shown)
         if more:
-            links.append(f'<a href="more:">+{more} more</a>')
-        self.setText("<b>Sources:</b> " + " &nbsp; ".join(links))
+            label = self.tr("+{n} more").format(n=more)  # (lupdate does not look inside f-strings)
+            links.append(f'<a href="more:">{html.escape(label)}</a>')
+        title = html.escape(self.tr("Sources:"))
+        self.setText(f"<b>{title}</b> " + " &nbsp; ".join(links))
         self.show()
 
     def _open(self, href: str) -> None:
@@ -67,7 +69,9 @@ class PassageDialog(QDialog):
         self.text = QTextBrowser(self)
         self.text.setPlainText(source.text)
         layout = QVBoxLayout(self)
-        where = f"{source.citation} · characters {source.chars[0]:,}–{source.chars[1]:,}"
+        where = self.tr("{citation} · characters {start}–{end}").format(
+            citation=source.citation, start=f"{source.chars[0]:,}", end=f"{source.chars[1]:,}"
+        )
         layout.addWidget(QLabel(where))
         layout.addWidget(self.text, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

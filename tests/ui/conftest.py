@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QWENDESK_THEME", "light")
+os.environ.setdefault("QWENDESK_LANG", "en")  # the English the tests assert, whatever the system's locale
 
 from collections.abc import Iterator
 from pathlib import Path

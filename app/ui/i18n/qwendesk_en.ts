@@ -1,0 +1,34 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en_US">
+<context>
+    <name>AttachmentChip</name>
+    <message numerus="yes">
+        <location filename="../attachments.py" line="+142"/>
+        <source>%n page(s)</source>
+        <translation>
+            <numerusform>%n page</numerusform>
+            <numerusform>%n pages</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message numerus="yes">
+        <location filename="../main_window.py" line="+301"/>
+        <source>Resending replaces the %n later message(s) of this conversation.</source>
+        <translation>
+            <numerusform>Resending replaces the %n later message of this conversation.</numerusform>
+            <numerusform>Resending replaces the %n later messages of this conversation.</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+105"/>
+        <source>%n answer(s) were interrupted when QwenDesk last stopped; what had been written is kept.</source>
+        <translation>
+            <numerusform>%n answer was interrupted when QwenDesk last stopped; what had been written is kept.</numerusform>
+            <numerusform>%n answers were interrupted when QwenDesk last stopped; what had been written is kept.</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,1051 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AboutDialog</name>
+    <message>
+        <location filename="../about.py" line="+32"/>
+        <source>Chat with Qwen3 models on this computer: local and private.</source>
+        <translation>在本机与 Qwen3 模型对话：本地运行，保护隐私。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>QwenDesk makes no network connections except when you ask the model manager to list or download models from the Hugging Face Hub. No telemetry, no update checks. Conversations, documents and models stay on this computer.</source>
+        <translation>除非你让模型管理器从 Hugging Face Hub 列出或下载模型，QwenDesk 不会进行任何网络连接。没有遥测，也不检查更新。对话、文档和模型都保存在这台电脑上。</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>About {app}</source>
+        <translation>关于 {app}</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Version {version}</source>
+        <translation>版本 {version}</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>{label}:</source>
+        <translation>{label}：</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Copy versions</source>
+        <translation>复制版本信息</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Copy the versions above, for a bug report</source>
+        <translation>复制以上版本信息，用于提交问题报告</translation>
+    </message>
+</context>
+<context>
+    <name>AnswerView</name>
+    <message>
+        <location filename="../answer_view.py" line="+102"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+</context>
+<context>
+    <name>AttachmentChip</name>
+    <message>
+        <location filename="../attachments.py" line="+128"/>
+        <source>Text encoding: {encoding}</source>
+        <translation>文本编码：{encoding}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Remove this file: later answers will not use it</source>
+        <translation>移除此文件：之后的回答将不再使用它</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+7"/>
+        <source>%n page(s)</source>
+        <translation>
+            <numerusform>%n 页</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>Attachments</name>
+    <message>
+        <location line="-97"/>
+        <source>Documents</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>All files</source>
+        <translation>所有文件</translation>
+    </message>
+</context>
+<context>
+    <name>ChatController</name>
+    <message>
+        <location filename="../chat_controller.py" line="+204"/>
+        <source>{name} is already attached to this conversation.</source>
+        <translation>{name} 已附加到此对话。</translation>
+    </message>
+    <message>
+        <location line="+191"/>
+        <source>The attached documents (about {tokens} tokens) do not fit in the loaded context: this answer uses the most relevant passages.</source>
+        <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>No model is loaded: choose a Qwen3 GGUF to chat with.</source>
+        <translation>尚未加载模型：请选择一个 Qwen3 GGUF 模型来对话。</translation>
+    </message>
+    <message>
+        <location line="+119"/>
+        <source>, YaRN ×{factor}</source>
+        <translation>，YaRN ×{factor}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Reload with a {n}-token context{yarn} (KV cache {kv} GiB) and read the whole documents</source>
+        <translation>以 {n} token 上下文重新加载{yarn}（KV 缓存 {kv} GiB），读取完整文档</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Reload with a {n}-token context{yarn} (KV cache {kv} GiB)</source>
+        <translation>以 {n} token 上下文重新加载{yarn}（KV 缓存 {kv} GiB）</translation>
+    </message>
+</context>
+<context>
+    <name>Composer</name>
+    <message>
+        <location filename="../composer.py" line="+89"/>
+        <source>Message Qwen3…  (Enter sends, Shift+Enter for a new line)</source>
+        <translation>给 Qwen3 发消息…（Enter 发送，Shift+Enter 换行）</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Attach…</source>
+        <translation>添加附件…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Attach documents to ask about: PDF, DOCX, TXT, MD, HTML, CSV, code (or drop files here)</source>
+        <translation>添加要提问的文档：PDF、DOCX、TXT、MD、HTML、CSV、代码（也可以把文件拖到这里）</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Think</source>
+        <translation>思考</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Thinking mode for this conversation (Qwen3&apos;s enable_thinking)</source>
+        <translation>此对话的思考模式（Qwen3 的 enable_thinking）</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>no limit</source>
+        <translation>不限</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> tokens</source>
+        <translation> token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Thinking budget: at most this many reasoning tokens, then the model answers</source>
+        <translation>思考预算：最多生成这么多推理 token，之后模型开始回答</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+57"/>
+        <source>Choose a model…</source>
+        <translation>选择模型…</translation>
+    </message>
+    <message>
+        <location line="-46"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Stop loading this model</source>
+        <translation>停止加载此模型</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+76"/>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <location line="-69"/>
+        <source>Budget:</source>
+        <translation>预算：</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>Model: {name}</source>
+        <translation>模型：{name}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Loading {name}…</source>
+        <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Reading {name}… %p%</source>
+        <translation>正在读取 {name}… %p%</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationList</name>
+    <message>
+        <location filename="../conversation_list.py" line="+37"/>
+        <source>just now</source>
+        <translation>刚刚</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{n} min ago</source>
+        <translation>{n} 分钟前</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{n} h ago</source>
+        <translation>{n} 小时前</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Search conversations (Ctrl+F)</source>
+        <translation>搜索对话（Ctrl+F）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>New conversation (Ctrl+N)</source>
+        <translation>新建对话（Ctrl+N）</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Think on</source>
+        <translation>思考：开</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Think off</source>
+        <translation>思考：关</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>Rename…</source>
+        <translation>重命名…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Rename conversation</source>
+        <translation>重命名对话</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Title:</source>
+        <translation>标题：</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationSettingsDialog</name>
+    <message>
+        <location filename="../conversation_settings.py" line="+22"/>
+        <source>Temperature</source>
+        <translation>温度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Min-p</source>
+        <translation>Min-p</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Presence penalty</source>
+        <translation>存在惩罚</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Seed</source>
+        <translation>随机种子</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Conversation settings</source>
+        <translation>对话设置</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Optional instructions for the whole conversation</source>
+        <translation>可选：对整个对话生效的指令</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>System prompt</source>
+        <translation>系统提示词</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Sampling (empty = Qwen&apos;s thinking preset)</source>
+        <translation>采样参数（留空即使用 Qwen 的思考模式预设）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sampling (empty = Qwen&apos;s non-thinking preset)</source>
+        <translation>采样参数（留空即使用 Qwen 的非思考模式预设）</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>preset ({value})</source>
+        <translation>预设（{value}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>random</source>
+        <translation>随机</translation>
+    </message>
+</context>
+<context>
+    <name>EngineBridge</name>
+    <message>
+        <location filename="../engine_bridge.py" line="+100"/>
+        <source>Unexpected engine failure: {error}</source>
+        <translation>推理引擎意外出错：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>LoadSettingsDialog</name>
+    <message>
+        <location filename="../load_settings.py" line="+44"/>
+        <source>Load settings — {model}</source>
+        <translation>加载设置 — {model}</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>{n} tokens</source>
+        <translation>{n} token</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Auto</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This llama-cpp-python build has no GPU backend (CUDA, Metal or Vulkan): the model runs on the CPU. See the README to build the engine with GPU support.</source>
+        <translation>此 llama-cpp-python 构建没有 GPU 后端（CUDA、Metal 或 Vulkan）：模型将在 CPU 上运行。如需 GPU 支持，请参阅 README 重新构建推理引擎。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>f16 (best quality)</source>
+        <translation>f16（质量最佳）</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>q8_0 (half the memory)</source>
+        <translation>q8_0（内存减半）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Flash attention</source>
+        <translation>Flash Attention</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Auto ({n})</source>
+        <translation>自动（{n}）</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Context length:</source>
+        <translation>上下文长度：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>GPU layers:</source>
+        <translation>GPU 层数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>KV cache:</source>
+        <translation>KV 缓存：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>CPU threads:</source>
+        <translation>CPU 线程数：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Load</source>
+        <translation>加载</translation>
+    </message>
+    <message>
+        <location line="+55"/>
+        <source>Needed by a quantized KV cache</source>
+        <translation>量化的 KV 缓存需要开启此项</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Beyond the native {native} tokens: YaRN rope scaling ×{factor} will be on (it can slightly lower quality on short texts).</source>
+        <translation>超出原生的 {native} token：将启用 YaRN RoPE 缩放 ×{factor}（短文本的质量可能略有下降）。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Native context (no rope scaling). Up to {max} with YaRN.</source>
+        <translation>原生上下文（不使用 RoPE 缩放）。启用 YaRN 最多可达 {max}。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This model supports up to {max} tokens.</source>
+        <translation>此模型最多支持 {max} token。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Auto ({shown} of {total})</source>
+        <translation>自动（{shown}/{total}）</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>Load settings</source>
+        <translation>加载设置</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../main_window.py" line="+59"/>
+        <location line="+160"/>
+        <source>New chat</source>
+        <translation>新对话</translation>
+    </message>
+    <message>
+        <location line="-152"/>
+        <source>Settings…</source>
+        <translation>设置…</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;New chat</source>
+        <translation>新对话(&amp;N)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Models…</source>
+        <translation>模型(&amp;M)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open a GGUF &amp;file…</source>
+        <translation>打开 GGUF 文件(&amp;F)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Load settings…</source>
+        <translation>加载设置(&amp;L)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Export conversation…</source>
+        <translation>导出对话(&amp;E)…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Conversation</source>
+        <translation>对话(&amp;C)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Search</source>
+        <translation>搜索(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Rename…</source>
+        <translation>重命名(&amp;R)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Delete</source>
+        <translation>删除(&amp;D)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Attach files…</source>
+        <translation>添加附件(&amp;A)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Se&amp;ttings…</source>
+        <translation>设置(&amp;T)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Stop answering</source>
+        <translation>停止回答(&amp;P)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&amp;Bigger text</source>
+        <translation>放大文字(&amp;B)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>&amp;Smaller text</source>
+        <translation>缩小文字(&amp;S)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&amp;Normal text</source>
+        <translation>默认文字大小(&amp;N)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Theme (applies at restart)</source>
+        <translation>主题（重启后生效）(&amp;T)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+8"/>
+        <source>System</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <location line="-8"/>
+        <source>Light</source>
+        <translation>浅色</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Dark</source>
+        <translation>深色</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>&amp;Language (applies at restart)</source>
+        <translation>语言 Language（重启后生效）(&amp;L)</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;About QwenDesk</source>
+        <translation>关于 QwenDesk(&amp;A)</translation>
+    </message>
+    <message>
+        <location line="+54"/>
+        <source>Thinking on</source>
+        <translation>思考：开</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Thinking off</source>
+        <translation>思考：关</translation>
+    </message>
+    <message>
+        <location line="+39"/>
+        <source>Deleted “{title}”.</source>
+        <translation>已删除“{title}”。</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>Edit message</source>
+        <translation>编辑消息</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Your message:</source>
+        <translation>你的消息：</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Edit and resend</source>
+        <translation>编辑并重新发送</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>Resending replaces the %n later message(s) of this conversation.</source>
+        <translation>
+            <numerusform>重新发送将替换此对话中之后的 %n 条消息。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Choose a Qwen3 GGUF</source>
+        <translation>选择 Qwen3 GGUF 模型</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Choose a model first: load settings are kept per model.</source>
+        <translation>请先选择模型：加载设置按模型分别保存。</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Attach documents</source>
+        <translation>添加文档</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Export conversation</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Markdown (*.md);;JSON (*.json)</source>
+        <translation>Markdown 文件 (*.md);;JSON 文件 (*.json)</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Exported to {path}</source>
+        <translation>已导出到 {path}</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+8"/>
+        <source>%n answer(s) were interrupted when QwenDesk last stopped; what had been written is kept.</source>
+        <translation>
+            <numerusform>QwenDesk 上次退出时有 %n 条回答被中断；已生成的内容都已保留。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>The language changes when QwenDesk is restarted.</source>
+        <translation>重启 QwenDesk 后将切换语言。</translation>
+    </message>
+</context>
+<context>
+    <name>MessageWidget</name>
+    <message>
+        <location filename="../message_widget.py" line="+38"/>
+        <source>Interrupted: the app stopped while this answer was being written.</source>
+        <translation>已中断：生成此回答时应用停止了运行。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Stopped.</source>
+        <translation>已停止。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Assistant</source>
+        <translation>助手</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>You</source>
+        <translation>你</translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Choose another model…</source>
+        <translation>选择其他模型…</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Edit</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Regenerate</source>
+        <translation>重新生成</translation>
+    </message>
+    <message>
+        <location line="+51"/>
+        <source>The answer reached the length limit.</source>
+        <translation>回答已达到长度上限。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Something went wrong.</source>
+        <translation>出错了。</translation>
+    </message>
+</context>
+<context>
+    <name>ModelManager</name>
+    <message>
+        <location filename="../model_manager.py" line="+50"/>
+        <source>idle</source>
+        <translation>未开始</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>{done} of {total}</source>
+        <translation>{done} / {total}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{speed}/s</source>
+        <translation>{speed}/秒</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{min} min {s} s left</source>
+        <translation>剩余 {min} 分 {s} 秒</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Looking at this machine…</source>
+        <translation>正在检测本机配置…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location line="+12"/>
+        <location line="+180"/>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location line="-189"/>
+        <location line="+66"/>
+        <source>Listing Qwen3 GGUFs on the Hugging Face Hub…</source>
+        <translation>正在获取 Hugging Face Hub 上的 Qwen3 GGUF 列表…</translation>
+    </message>
+    <message>
+        <location line="-63"/>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Fit at 16K context</source>
+        <translation>16K 上下文下的适配情况</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Use</source>
+        <translation>使用</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Load settings…</source>
+        <translation>加载设置…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Context (YaRN), GPU layers, KV cache, threads for this model</source>
+        <translation>此模型的上下文（YaRN）、GPU 层数、KV 缓存和线程数</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Import GGUF…</source>
+        <translation>导入 GGUF…</translation>
+    </message>
+    <message>
+        <location line="+56"/>
+        <source>This machine: {machine}</source>
+        <translation>本机：{machine}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Could not list the Hub: {error}</source>
+        <translation>无法获取 Hub 上的模型列表：{error}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Qwen3 GGUFs on the Hub (saved listing: the Hub is unreachable):</source>
+        <translation>Hub 上的 Qwen3 GGUF（无法连接 Hub，显示的是已保存的列表）：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Qwen3 GGUFs on the Hub:</source>
+        <translation>Hub 上的 Qwen3 GGUF：</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Download failed</source>
+        <translation>下载失败</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Estimated for {quant} from the parameter count</source>
+        <translation>根据参数量估算的 {quant} 大小</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>not listed</source>
+        <translation>未列出</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>On this machine</source>
+        <translation>本机已有</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+27"/>
+        <source>downloaded</source>
+        <translation>已下载</translation>
+    </message>
+    <message>
+        <location line="-27"/>
+        <source>imported</source>
+        <translation>已导入</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>fits on the GPU</source>
+        <translation>可完全放入 GPU</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{on_gpu}/{layers} layers on GPU</source>
+        <translation>GPU 上 {on_gpu}/{layers} 层</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>fits (CPU)</source>
+        <translation>可运行（CPU）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>tight: close other apps</source>
+        <translation>偏紧：请关闭其他应用</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>will not fit</source>
+        <translation>内存不足</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>needs {size}</source>
+        <translation>需要 {size}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>partly downloaded</source>
+        <translation>部分已下载</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>No Qwen3 model on offer fits this machine comfortably.</source>
+        <translation>没有能在本机流畅运行的 Qwen3 模型。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Recommended for this machine: &lt;b&gt;{model} {quant}&lt;/b&gt; ({size})</source>
+        <translation>本机推荐：&lt;b&gt;{model} {quant}&lt;/b&gt;（{size}）</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>Cannot download</source>
+        <translation>无法下载</translation>
+    </message>
+    <message>
+        <location line="+39"/>
+        <source>Delete model</source>
+        <translation>删除模型</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Delete {name} ({size})?</source>
+        <translation>删除 {name}（{size}）？</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Deleted</source>
+        <translation>已删除</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>{size} freed.</source>
+        <translation>已释放 {size}。</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Import a GGUF</source>
+        <translation>导入 GGUF</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>GGUF models (*.gguf)</source>
+        <translation>GGUF 模型 (*.gguf)</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Cannot import</source>
+        <translation>无法导入</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Imported</source>
+        <translation>已导入</translation>
+    </message>
+</context>
+<context>
+    <name>PassageDialog</name>
+    <message>
+        <location filename="../sources_view.py" line="+72"/>
+        <source>{citation} · characters {start}–{end}</source>
+        <translation>{citation} · 第 {start}–{end} 个字符</translation>
+    </message>
+</context>
+<context>
+    <name>ReasoningPane</name>
+    <message>
+        <location filename="../reasoning_pane.py" line="+91"/>
+        <source>Thinking… {seconds} s</source>
+        <translation>思考中… {seconds} 秒</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Thought for {seconds} s</source>
+        <translation>已思考 {seconds} 秒</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Thought</source>
+        <translation>已思考</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{tokens} tokens</source>
+        <translation>{tokens} 个 token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>thinking budget reached</source>
+        <translation>已达思考预算</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>stopped while thinking</source>
+        <translation>思考时被停止</translation>
+    </message>
+</context>
+<context>
+    <name>SourcesLabel</name>
+    <message>
+        <location filename="../sources_view.py" line="-26"/>
+        <source>+{n} more</source>
+        <translation>另有 {n} 项</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Sources:</source>
+        <translation>来源：</translation>
+    </message>
+</context>
+</TS>
