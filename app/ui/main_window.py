@@ -150,10 +150,13 @@ class MainWindow(QMainWindow):
         act(view, self.tr("&Normal text"), lambda: self.apply_font_size(11), "Ctrl+0")
         theme = view.addMenu(self.tr("&Theme (applies at restart)"))
         themes = {"system": self.tr("System"), "light": self.tr("Light"), "dark": self.tr("Dark")}
+        theme_group = QActionGroup(self)  # one theme ticked at a time
         for name, label in themes.items():
             a = act(theme, label, lambda _=False, n=name: self.settings.set("theme", n))
             a.setCheckable(True)
             a.setChecked(self.settings.get("theme") == name)
+            a.setData(name)
+            theme_group.addAction(a)
         self.language_menu = view.addMenu(self.tr("&Language (applies at restart)"))
         group = QActionGroup(self)
         for code in language.CHOICES:

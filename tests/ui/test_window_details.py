@@ -100,3 +100,17 @@ def test_view_stays_where_the_user_scrolled(qtbot: QtBot, looping_model: Path) -
     window.controller.stop()
     qtbot.waitUntil(lambda: not window.controller.answering, timeout=5_000)
     window.close()
+
+
+def test_one_theme_is_ticked_at_a_time(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QMenu
+
+    window = open_window(qtbot, None)
+    theme = next(m for m in window.findChildren(QMenu) if "Theme" in m.title())
+    system, light, dark = theme.actions()
+    dark.trigger()
+    assert [a.isChecked() for a in (system, light, dark)] == [False, False, True]
+    light.trigger()
+    assert [a.isChecked() for a in (system, light, dark)] == [False, True, False]
+    assert window.settings.get("theme") == "light"
+    window.close()
