@@ -1,8 +1,8 @@
 """Attaching files: extraction off the UI thread, and the chips that show attached files.
 
 ``AttachmentPreparer`` runs ``prepare_attachment`` (extract + chunk, pure and
-CPU-bound) on its own worker thread; like EngineBridge, the thread never
-touches Qt: it posts to a queue that a main-thread timer drains. Storing the
+CPU-bound) on its own worker thread (app.ui.background: the thread never
+touches Qt; a main-thread timer delivers its results). Storing the
 result is quick and done by the caller on the main thread, which owns the
 database connection.
 
@@ -19,16 +19,16 @@ Signals (ChipBar):
 from __future__ import annotations
 
 import logging
-import queue
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from app.documents import DocumentError, human_size, prepare_attachment
 from app.store.models import Attachment
+from app.ui.background import BackgroundWorker, Post
 
 log = logging.getLogger("qwendesk.ui.attachments")
 DRAIN_MS = 30
@@ -47,68 +47,54 @@ def file_filter() -> str:
     return f"{documents} ({DOCUMENT_PATTERNS});;{everything} (*)"
 
 
-class AttachmentPreparer(QObject):
+class AttachmentPreparer(BackgroundWorker):
     progress = Signal(str, float)
     prepared = Signal(int, object)
     failed = Signal(str, object)
-    busy_changed = Signal(bool)
 
     def __init__(self) -> None:
-        super().__init__()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwendesk-documents")
-        self._inbox: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        self._timer = QTimer(self)
-        self._timer.setInterval(DRAIN_MS)
-        self._timer.timeout.connect(self.drain)
-        self._pending = 0
-
-    @property
-    def busy(self) -> bool:
-        return self._pending > 0
+        super().__init__(ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwendesk-documents"), DRAIN_MS)
+        self._closing = False
 
     def prepare(self, conversation_id: int, path: str) -> None:
         """Extract and chunk ``path`` in the background for ``conversation_id``."""
-        self._pending += 1
-        if self._pending == 1:
-            self.busy_changed.emit(True)
-        self._timer.start()
         name = Path(path).name
 
-        def run() -> None:
+        def work(post: Post) -> None:
+            def on_progress(fraction: float) -> None:
+                if self._closing:
+                    raise _Closing  # prepare_attachment stops at the next page
+                post("progress", (name, fraction))
+
             try:
-                done = prepare_attachment(path, progress=lambda f: self._inbox.put(("progress", (name, f))))
-                self._inbox.put(("prepared", (conversation_id, done)))
+                done = prepare_attachment(path, progress=on_progress)
+                post("prepared", (conversation_id, done))
+            except _Closing:
+                pass
             except DocumentError as exc:
-                self._inbox.put(("failed", (path, exc)))
-            except Exception as exc:  # a bug in an extractor must not end the thread silently
+                post("failed", (path, exc))
+            except Exception as exc:  # a bug in an extractor: still a clear "could not read"
                 log.exception("preparing %s failed", path)
-                self._inbox.put(("failed", (path, DocumentError("corrupt", f"{name}: {exc}", file=name))))
-            finally:
-                self._inbox.put(("done", None))
+                post("failed", (path, DocumentError("corrupt", f"{name}: {exc}", file=name)))
 
-        self._executor.submit(run)
+        self._submit(work)
 
-    def drain(self) -> None:
-        while True:
-            try:
-                kind, payload = self._inbox.get_nowait()
-            except queue.Empty:
-                return
-            if kind == "progress":
-                self.progress.emit(payload[0], payload[1])
-            elif kind == "prepared":
-                self.prepared.emit(payload[0], payload[1])
-            elif kind == "failed":
-                self.failed.emit(payload[0], payload[1])
-            elif kind == "done":
-                self._pending -= 1
-                if self._pending == 0:
-                    self._timer.stop()
-                    self.busy_changed.emit(False)
+    def _deliver(self, kind: str, payload: Any) -> None:
+        if kind == "progress":
+            self.progress.emit(payload[0], payload[1])
+        elif kind == "prepared":
+            self.prepared.emit(payload[0], payload[1])
+        elif kind == "failed":
+            self.failed.emit(payload[0], payload[1])
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
-        self._timer.stop()
+        """The window is closing: stop reading at the next page, drop what is queued."""
+        self._closing = True
+        self._stop(cancel_futures=True)
+
+
+class _Closing(Exception):
+    pass
 
 
 class AttachmentChip(QFrame):

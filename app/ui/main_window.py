@@ -442,6 +442,7 @@ class MainWindow(QMainWindow):
         if self.model_manager is not None:
             self.model_manager.close()
         self.controller.stop()
+        self.controller.preparer.shutdown()
         self.bridge.shutdown()
         self.controller.abandon_turn()
         self.store.purge_deleted()
