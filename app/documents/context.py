@@ -225,6 +225,11 @@ def _source(ref: int, p: Passage) -> Source:
     )
 
 
+def carries_whole_documents(prompt: str) -> bool:
+    """Whether a user message, as sent, was a whole-documents prompt built here."""
+    return prompt.startswith(WHOLE_HEAD)
+
+
 def _block(source: Source) -> str:
     return f"[{source.ref}] {source.citation}\n{source.text.strip()}"
 

@@ -27,7 +27,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.backend.errors import ContextFullError, EngineError, NoModelError, UnsupportedContextError
 from app.backend.protocol import Answer, ChatMessage, Done, GenerationRequest, Notice, Reasoning, Sampling
 from app.documents import ContextBudget, DocumentError, PreparedAttachment, TurnContext, build_turn
-from app.documents.context import WHOLE_HEAD
+from app.documents.context import carries_whole_documents
 from app.documents.tokens import estimate_tokens
 from app.models import fit
 from app.models.gguf_file import read_gguf_info
@@ -343,7 +343,7 @@ class ChatController(QObject):
         for i, m in enumerate(messages):
             if m.role == "user":
                 text = m.sent_content if as_sent and m.sent_content and i != last_user else m.content
-                if text.startswith(WHOLE_HEAD):
+                if carries_whole_documents(text):
                     whole_at = m.position
                 history.append(ChatMessage("user", text))
             elif m.content and m.status in ("complete", "cancelled", "interrupted"):
@@ -390,13 +390,12 @@ class ChatController(QObject):
 
     def _offer_longer_context(self, widget: MessageWidget, turn: TurnContext) -> None:
         """Retrieval was used: say so, and offer the YaRN reload where the whole text would fit."""
-        info = self.bridge.engine.info
         why = self.tr(
             "The attached documents (about {tokens} tokens) do not fit in the loaded "
             "context: this answer uses the most relevant passages."
         ).format(tokens=f"{turn.whole_tokens:,}")
         reload = None
-        if turn.longer_context_tokens is not None and info is not None:
+        if turn.longer_context_tokens is not None:
             reload, why_not = self._reload_offer(turn.longer_context_tokens, documents=True)
             why += why_not
         widget.show_reload_offer(why, reload)
