@@ -9,11 +9,13 @@ the model.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from app.backend.errors import EngineError
 from app.models import fit
-from app.models.gguf_file import GGUFInfo
+from app.models.gguf_file import GGUFInfo, read_gguf_info
 from app.models.load_plan import DEFAULT_CTX, KV_CACHE_TYPES, context_limits
 from app.models.machine import Machine
 
@@ -60,6 +62,18 @@ class LoadOptions:
             if layers is not None:
                 kwargs["n_gpu_layers"] = layers
         return kwargs
+
+
+def engine_kwargs_for(path: str, options: LoadOptions, machine: Callable[[], Machine]) -> dict[str, Any]:
+    """``options.engine_kwargs`` for the GGUF at ``path``, reading its header and the machine only when
+    GPU layers are automatic (slow work: call it off the UI thread)."""
+    if options.n_gpu_layers is not None:
+        return options.engine_kwargs()
+    try:
+        info = read_gguf_info(path)
+    except EngineError:
+        return options.engine_kwargs()  # Engine.load reports the same problem, the usual way
+    return options.engine_kwargs(info, machine())
 
 
 def auto_gpu_layers(info: GGUFInfo, machine: Machine, options: LoadOptions) -> int | None:

@@ -30,8 +30,7 @@ from app.documents import ContextBudget, DocumentError, PreparedAttachment, Turn
 from app.documents.context import carries_whole_documents
 from app.documents.tokens import estimate_tokens
 from app.models import fit
-from app.models.gguf_file import read_gguf_info
-from app.models.load_options import LoadOptions
+from app.models.load_options import LoadOptions, engine_kwargs_for
 from app.models.load_plan import ANSWER_ROOM, DEFAULT_CTX, context_for, context_limits, make_plan
 from app.models.machine import Machine, probe_machine
 from app.store.chat_store import ChatStore
@@ -229,15 +228,12 @@ class ChatController(QObject):
         opts = options if options is not None else self.saved_options(path)
         if n_ctx is not None:
             opts = opts.with_context(n_ctx)
-        try:
-            info = read_gguf_info(path)
-        except EngineError:
-            info = None  # the engine reports the same problem, through the usual error path
         self.load_options = opts
         self.model_loading = True
         self._loading_name = Path(path).stem
         self.composer.set_loading(self._loading_name, 0.0)
-        self.bridge.load(path, **opts.engine_kwargs(info, self.machine() if info else None))
+        # Automatic GPU layers need the header and a machine probe: done on the engine's thread.
+        self.bridge.load(path, options=lambda: engine_kwargs_for(path, opts, self.machine))
 
     def cancel_load(self) -> None:
         """Stop a load in progress; the engine answers with a load_cancelled error."""

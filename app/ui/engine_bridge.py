@@ -16,6 +16,7 @@ Signals:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
@@ -43,9 +44,12 @@ class EngineBridge(BackgroundWorker):
         self.engine = engine or Engine()
         self.model_path: str | None = None
 
-    def load(self, model_path: str, **options: Any) -> None:
+    def load(self, model_path: str, options: Callable[[], dict[str, Any]] = dict) -> None:
+        """Load in the background; ``options()`` (Engine.load's keyword arguments) runs there too."""
+
         def work(post: Post) -> None:
-            report = self.engine.load(model_path, on_progress=lambda f: post("progress", f), **options)
+            kwargs = options()
+            report = self.engine.load(model_path, on_progress=lambda f: post("progress", f), **kwargs)
             post("loaded", (model_path, report))
 
         self._submit(work)

@@ -42,3 +42,19 @@ def test_auto_gpu_layers_follow_the_fit_estimate(scripted_model: Path) -> None:
     assert LoadOptions().engine_kwargs(info, tiny_gpu)["n_gpu_layers"] == 0
     # A choice the user made wins over the estimate.
     assert LoadOptions(n_gpu_layers=1).engine_kwargs(info, tiny_gpu)["n_gpu_layers"] == 1
+
+
+def test_engine_kwargs_for_reads_header_and_machine_only_for_auto_gpu_layers(
+    scripted_model: Path, tmp_path: Path
+) -> None:
+    from app.models.load_options import engine_kwargs_for
+
+    def no_probe() -> Machine:
+        raise AssertionError("the machine was probed")
+
+    assert engine_kwargs_for(str(scripted_model), LoadOptions(n_gpu_layers=2), no_probe)["n_gpu_layers"] == 2
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"nope")
+    assert engine_kwargs_for(str(bad), LoadOptions(), no_probe) == {"kv_cache_type": "f16"}
+    gpu = Machine(ram_total=64 * GIB, ram_available=60 * GIB, backend="CUDA", gpu_free=1, gpu_total=1)
+    assert engine_kwargs_for(str(scripted_model), LoadOptions(), lambda: gpu)["n_gpu_layers"] == 0
