@@ -120,3 +120,62 @@ class WorkerCrashedError(EngineError):
         out = super().to_json()
         out.update(signal=self.signal_name, exitcode=self.exitcode, stage=self.stage)
         return out
+
+
+# ------------------------------------------------------------ remote engines
+# An OpenAI-compatible server (vLLM, SGLang, llama-server, Ollama) answers instead of the local
+# worker; these say what went wrong on the way there, in words a user can act on.
+
+
+class RemoteUnreachableError(EngineError):
+    """No connection: wrong address, server down, DNS, refused, TLS failure."""
+
+    kind = "unreachable"
+
+
+class RemoteAuthError(EngineError):
+    """401/403: the API key is missing or wrong."""
+
+    kind = "unauthorized"
+
+
+class RemoteModelMissingError(EngineError):
+    """The server does not serve the model asked for (404 or absent from /v1/models)."""
+
+    kind = "remote_model_missing"
+
+    def __init__(self, message: str, *, available: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.available = available
+
+    def to_json(self) -> dict[str, object]:
+        out = super().to_json()
+        out["available"] = list(self.available)
+        return out
+
+
+class RemoteTimeoutError(EngineError):
+    """Connecting or waiting for the next piece of the answer took too long."""
+
+    kind = "timeout"
+
+
+class RemoteProtocolError(EngineError):
+    """The server answered with something that is not an OpenAI-compatible response or stream."""
+
+    kind = "bad_response"
+
+
+class RemoteServerError(EngineError):
+    """Any other refusal (HTTP 4xx/5xx), with the server's own message and status."""
+
+    kind = "server_error"
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    def to_json(self) -> dict[str, object]:
+        out = super().to_json()
+        out["status"] = self.status
+        return out
