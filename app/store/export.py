@@ -24,7 +24,8 @@ def to_markdown(conversation: Conversation, messages: Sequence[Message]) -> str:
     think = "thinking on" if conversation.think else "thinking off"
     if conversation.think and conversation.thinking_budget is not None:
         think += f" (budget {conversation.thinking_budget} tokens)"
-    facts = [conversation.model, think, _local(conversation.created_at)]
+    remote = f"sent to {conversation.remote} (remote server)" if conversation.remote else None
+    facts = [conversation.model, remote, think, _local(conversation.created_at)]
     parts = [f"# {title}", "*" + " · ".join(f for f in facts if f) + "*"]
     if conversation.system_prompt:
         parts.append("**System prompt:**\n\n" + _quote(conversation.system_prompt))

@@ -31,6 +31,8 @@ class Conversation:
     # Overrides of Qwen's per-mode presets, keys among SAMPLING_KEYS; absent = preset.
     sampling: dict[str, float | int] = field(default_factory=dict)
     deleted_at: float | None = None  # soft-deleted (undo-able) until purged
+    # The remote server (host:port) any of its turns was sent to; None = only ever local.
+    remote: str | None = None
 
     @property
     def deleted(self) -> bool:
@@ -63,6 +65,7 @@ class Message:
     model: str | None = None
     error: str | None = None
     sent_content: str | None = None  # user messages: the text sent with documents; None = content
+    remote: str | None = None  # assistant messages: the server (host:port) that wrote it; None = local
     created_at: float
     updated_at: float
 

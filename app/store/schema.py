@@ -252,8 +252,21 @@ def _v4_sent_content(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN sent_content TEXT")
 
 
+def _v5_remote(conn: sqlite3.Connection) -> None:
+    # Which server outside this computer answered (host:port); NULL = the local engine. Kept on
+    # the conversation once anything was sent there, so the list can say it left the machine.
+    conn.execute("ALTER TABLE conversations ADD COLUMN remote TEXT")
+    conn.execute("ALTER TABLE messages ADD COLUMN remote TEXT")
+
+
 Migration = Callable[[sqlite3.Connection], None]
-MIGRATIONS: tuple[Migration, ...] = (_v1_tables, _v2_search_index, _v3_documents, _v4_sent_content)
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_tables,
+    _v2_search_index,
+    _v3_documents,
+    _v4_sent_content,
+    _v5_remote,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
