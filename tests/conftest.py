@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
+import keyring.backends.fail
 import pytest
 
 from app.backend.engine import Engine
 from app.backend.machine_state import MachineState
 from app.models.synthetic import Script, write_scripted_gguf
+from tests.memory_keyring import memory_keyring  # noqa: F401  (a fixture for any test)
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +22,17 @@ def qwendesk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("QWENDESK_HOME", str(home))
     monkeypatch.delenv("QWENDESK_FAULT", raising=False)
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_system_keyring() -> Iterator[None]:
+    """Tests never read or write the real keyring: none works unless a test installs ``memory_keyring``."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
 
 
 @pytest.fixture(scope="session")

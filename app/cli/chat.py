@@ -9,18 +9,31 @@ answer (the partial answer is kept in the conversation).
 carries the whole documents or the best passages (``app.documents.build_turn``),
 a ``sources`` event (JSON) comes before the answer, and human output lists the
 sources after it.
+
+``--endpoint URL|SAVED_NAME`` has an OpenAI-compatible server answer instead of a
+local GGUF (``app.remote.RemoteEngine``), with the same flags and the same events;
+the first event is a ``remote`` notice saying where the messages go. The API key
+comes from ``--api-key``, else ``QWENDESK_API_KEY``, else the system keyring entry
+saved for that server. Local-only flags (``--ctx``, ``--threads``, ``--gpu-layers``,
+``--kv-cache``) are refused with ``--endpoint``.
+
+    qwendesk chat --endpoint http://gpu-box:8000/v1 --model Qwen/Qwen3-8B "Hello"
+    qwendesk chat --endpoint localhost:11434 --model qwen3:8b --no-think --json "Hi"
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import Any, TextIO
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from app.backend.engine import Engine, LoadReport
+from app.backend.chat_engine import ChatEngine
+from app.backend.engine import Engine
 from app.backend.errors import EngineError
 from app.backend.protocol import (
     Answer,
@@ -35,33 +48,78 @@ from app.backend.protocol import (
 )
 from app.cli.chat_documents import AttachedDocuments
 from app.documents import DocumentError, TurnContext
+from app.models.gguf_file import GGUFInfo
 from app.models.load_plan import ANSWER_ROOM, context_for
 from app.models.locate import resolve_model
+from app.remote.presets import PRESETS
+
+if TYPE_CHECKING:
+    from app.remote.endpoint import Endpoint
 
 EXIT_ERROR = 1
 EXIT_CANCELLED = 130
+EXIT_USAGE = 2
+API_KEY_ENV = "QWENDESK_API_KEY"
+# The documents budget with a server that does not say its context: Qwen3's native context.
+REMOTE_DEFAULT_CONTEXT = 32_768
+LOCAL_ONLY = {"ctx": "--ctx", "threads": "--threads", "gpu_layers": "--gpu-layers", "kv_cache": "--kv-cache"}
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "chat",
         help="chat with a model in the terminal",
-        description="Chat with a Qwen3 GGUF. With PROMPT: one turn; without: one message per stdin line.",
+        description="Chat with a Qwen3 GGUF, or with a model on an OpenAI-compatible server (--endpoint). "
+        "With PROMPT: one turn; without: one message per stdin line.",
     )
     p.add_argument(
         "--model",
-        required=True,
         metavar="PATH|NAME",
         help="a GGUF file (first part of a split model), the name of one in the models dir, "
-        "or a downloaded NAME:QUANT such as Qwen3-4B:Q4_K_M",
+        "or a downloaded NAME:QUANT such as Qwen3-4B:Q4_K_M; with --endpoint: the model's name on the "
+        "server (optional when it serves one model)",
+    )
+    remote = p.add_argument_group("remote server (instead of a local GGUF)")
+    remote.add_argument(
+        "--endpoint",
+        metavar="URL|NAME",
+        help="an OpenAI-compatible server (vLLM, SGLang, llama-server, Ollama, …): its base URL such as "
+        "http://gpu-box:8000/v1 (host:port is enough), or the name of a server saved in the app; "
+        "the messages (and attached documents) are sent to it",
+    )
+    remote.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help=f"the server's API key (visible to other users in the process list: prefer ${API_KEY_ENV} "
+        "or the key saved in the app, which is read from the system keyring)",
+    )
+    remote.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        help="the kind of server, for the fields it takes (default: the saved server's, else "
+        "guessed from the port: 11434 is Ollama, anything else 'custom')",
+    )
+    remote.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="the longest wait for the next piece of the answer (default: 300; prompt evaluation of a "
+        "long conversation on a big model can take minutes)",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--think", dest="think", action="store_true", default=True, help="thinking mode (default)"
     )
     mode.add_argument("--no-think", dest="think", action="store_false", help="answer without thinking")
-    p.add_argument("--thinking-budget", type=int, metavar="N", help="at most N reasoning tokens, then answer")
-    p.add_argument("--ctx", type=int, metavar="N", help="context length (YaRN is used beyond 32,768)")
+    p.add_argument(
+        "--thinking-budget",
+        type=int,
+        metavar="N",
+        help="at most N reasoning tokens, then answer (not applied by remote servers: a notice says so)",
+    )
+    p.add_argument(
+        "--ctx", type=int, metavar="N", help="context length (YaRN is used beyond 32,768); local only"
+    )
     p.add_argument("--max-tokens", type=int, metavar="N", help="at most N generated tokens per turn")
     p.add_argument("--temperature", type=float, metavar="T")
     p.add_argument("--top-p", type=float, metavar="P")
@@ -72,11 +130,18 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--system", metavar="TEXT", help="system prompt")
-    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: half the cores)")
     p.add_argument(
-        "--gpu-layers", type=int, metavar="N", help="layers to offload (default: all, if a GPU build)"
+        "--threads", type=int, metavar="N", help="CPU threads (default: half the cores); local only"
     )
-    p.add_argument("--kv-cache", default="f16", choices=["f16", "q8_0", "q4_0"], help="KV-cache type")
+    p.add_argument(
+        "--gpu-layers",
+        type=int,
+        metavar="N",
+        help="layers to offload (default: all, if a GPU build); local only",
+    )
+    p.add_argument(
+        "--kv-cache", choices=["f16", "q8_0", "q4_0"], help="KV-cache type (default: f16); local only"
+    )
     p.add_argument(
         "--attach",
         action="append",
@@ -86,7 +151,31 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="JSON lines on stdout, one event per line")
     p.add_argument("prompt", nargs="?", metavar="PROMPT", help="one user message; omit to read stdin lines")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, chat_parser=p)
+
+
+def _usage_error(args: argparse.Namespace, message: str) -> NoReturn:
+    """An argparse-style usage error (exit status 2) for checks that span several flags."""
+    parser = getattr(args, "chat_parser", None)
+    if parser is not None:
+        parser.error(message)
+    sys.stderr.write(f"qwendesk chat: error: {message}\n")
+    raise SystemExit(EXIT_USAGE)
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    if args.endpoint is None:
+        if not args.model:
+            _usage_error(args, "--model is required (or --endpoint to chat with a model on a server)")
+        for flag in ("api_key", "preset", "timeout"):
+            if getattr(args, flag) is not None:
+                _usage_error(args, f"--{flag.replace('_', '-')} goes with --endpoint")
+        return
+    local = [name for dest, name in LOCAL_ONLY.items() if getattr(args, dest) is not None]
+    if local:
+        _usage_error(args, f"{', '.join(local)}: not allowed with --endpoint (for a local model only)")
+    if args.timeout is not None and args.timeout <= 0:
+        _usage_error(args, "--timeout must be more than 0 seconds")
 
 
 class _Output:
@@ -181,7 +270,7 @@ def _request(args: argparse.Namespace, messages: list[ChatMessage]) -> Generatio
     )
 
 
-def _turn(engine: Engine, args: argparse.Namespace, messages: list[ChatMessage], out: _Output) -> str:
+def _turn(engine: ChatEngine, args: argparse.Namespace, messages: list[ChatMessage], out: _Output) -> str:
     """Run one turn; returns its finish reason, or "error". Keeps ``messages`` well-formed."""
     answer: list[str] = []
     previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
@@ -205,11 +294,20 @@ def _turn(engine: Engine, args: argparse.Namespace, messages: list[ChatMessage],
     return "error"
 
 
+@dataclass(frozen=True)
+class _Room:
+    """The context the attached documents must fit in; ``info`` (local) can offer a longer one."""
+
+    n_ctx: int
+    max_ctx: int | None = None
+    info: GGUFInfo | None = None
+
+
 def _ask(
     text: str,
     messages: list[ChatMessage],
     docs: AttachedDocuments | None,
-    report: LoadReport,
+    room: _Room,
     args: argparse.Namespace,
     out: _Output,
 ) -> None:
@@ -221,12 +319,12 @@ def _ask(
     turn = docs.turn(
         text,
         [m.content for m in messages],
-        n_ctx=report.plan.n_ctx,
-        max_ctx=report.plan.max_ctx,
+        n_ctx=room.n_ctx,
+        max_ctx=room.max_ctx,
         reserve=reserve,
     )
-    if turn.longer_context_tokens is not None:
-        ctx = context_for(report.info, turn.longer_context_tokens, room=reserve)
+    if turn.longer_context_tokens is not None and room.info is not None:
+        ctx = context_for(room.info, turn.longer_context_tokens, room=reserve)
         out.event(
             Notice(
                 f"The attached documents fit whole only in a longer context: run with --ctx {ctx} to "
@@ -242,6 +340,7 @@ def _ask(
 def run(
     args: argparse.Namespace, *, stdin: TextIO | None = None, engine_factory: Callable[[], Engine] = Engine
 ) -> int:
+    _check_flags(args)
     out = _Output(args.json)
     stdin = stdin or sys.stdin
     docs: AttachedDocuments | None = None
@@ -267,6 +366,8 @@ def _run(
     docs: AttachedDocuments | None,
     engine_factory: Callable[[], Engine],
 ) -> int:
+    if args.endpoint is not None:
+        return _run_remote(args, stdin, out, docs)
     with engine_factory() as engine:
         try:
             report = engine.load(
@@ -274,37 +375,103 @@ def _run(
                 n_ctx=args.ctx,
                 n_threads=args.threads,
                 n_gpu_layers=args.gpu_layers,
-                kv_cache_type=args.kv_cache,
+                kv_cache_type=args.kv_cache or "f16",
             )
         except EngineError as exc:
             out.error(exc)
             return EXIT_ERROR
         for notice in report.notices:
             out.event(notice)
-        for warning in docs.warnings if docs else ():
-            out.event(Notice(warning, code="document"))
-        messages: list[ChatMessage] = []
-        if args.system:
-            messages.append(ChatMessage("system", args.system))
-        if args.prompt is not None:
-            _ask(args.prompt, messages, docs, report, args, out)
-            finish = _turn(engine, args, messages, out)
-            return {"error": EXIT_ERROR, "cancelled": EXIT_CANCELLED}.get(finish, 0)
-        failed = False
-        interactive = stdin.isatty() and not args.json
-        while True:
-            if interactive:
-                sys.stderr.write("> ")
-                sys.stderr.flush()
-            try:
-                line = stdin.readline()
-            except KeyboardInterrupt:
-                return EXIT_CANCELLED
-            if not line:
-                break
-            text = line.rstrip("\r\n")
-            if not text.strip():
-                continue
-            _ask(text, messages, docs, report, args, out)
-            failed = _turn(engine, args, messages, out) == "error" or failed
-        return EXIT_ERROR if failed else 0
+        room = _Room(report.plan.n_ctx, report.plan.max_ctx, report.info)
+        return _chat(engine, room, args, stdin, out, docs)
+
+
+def _run_remote(args: argparse.Namespace, stdin: TextIO, out: _Output, docs: AttachedDocuments | None) -> int:
+    from app.remote.endpoints import EndpointStore
+    from app.remote.engine import RemoteEngine, privacy_notice
+
+    store = EndpointStore()
+    saved = store.get(args.endpoint)
+    model = args.model or (saved.last_model if saved else None)
+    endpoint = _endpoint(args, saved.endpoint if saved else None)
+    out.event(privacy_notice(endpoint, documents=docs is not None))  # first: where the messages go
+    if store.problem:
+        out.event(Notice(store.problem, code="endpoints"))
+    timeout = {} if args.timeout is None else {"timeout": args.timeout}
+    with RemoteEngine(endpoint, model, _api_key(args, endpoint), **timeout) as engine:
+        try:
+            report = engine.connect()
+        except EngineError as exc:
+            out.error(exc)
+            return EXIT_ERROR
+        except KeyboardInterrupt:
+            return EXIT_CANCELLED
+        if saved is not None:
+            store.remember_model(saved.name, report.model)
+        for notice in report.notices:
+            out.event(notice)
+        room = _Room(report.context_length or REMOTE_DEFAULT_CONTEXT)
+        return _chat(engine, room, args, stdin, out, docs)
+
+
+def _endpoint(args: argparse.Namespace, saved: Endpoint | None) -> Endpoint:
+    from app.remote.endpoint import Endpoint
+
+    if saved is not None:
+        return saved if args.preset is None else replace(saved, preset=args.preset)
+    try:
+        return Endpoint.from_url(args.endpoint, preset=args.preset)
+    except ValueError as exc:
+        _usage_error(args, f"--endpoint: {exc}")
+
+
+def _api_key(args: argparse.Namespace, endpoint: Endpoint) -> str | None:
+    """--api-key, else $QWENDESK_API_KEY, else the key saved in the keyring (none if no keyring works)."""
+    if args.api_key:
+        return str(args.api_key)
+    if os.environ.get(API_KEY_ENV):
+        return os.environ[API_KEY_ENV]
+    from app.remote.keys import KeyringUnavailableError, get_endpoint_key
+
+    try:
+        return get_endpoint_key(endpoint.base_url)
+    except KeyringUnavailableError:
+        return None
+
+
+def _chat(
+    engine: ChatEngine,
+    room: _Room,
+    args: argparse.Namespace,
+    stdin: TextIO,
+    out: _Output,
+    docs: AttachedDocuments | None,
+) -> int:
+    """The conversation: one turn for PROMPT, else one per stdin line."""
+    for warning in docs.warnings if docs else ():
+        out.event(Notice(warning, code="document"))
+    messages: list[ChatMessage] = []
+    if args.system:
+        messages.append(ChatMessage("system", args.system))
+    if args.prompt is not None:
+        _ask(args.prompt, messages, docs, room, args, out)
+        finish = _turn(engine, args, messages, out)
+        return {"error": EXIT_ERROR, "cancelled": EXIT_CANCELLED}.get(finish, 0)
+    failed = False
+    interactive = stdin.isatty() and not args.json
+    while True:
+        if interactive:
+            sys.stderr.write("> ")
+            sys.stderr.flush()
+        try:
+            line = stdin.readline()
+        except KeyboardInterrupt:
+            return EXIT_CANCELLED
+        if not line:
+            break
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            continue
+        _ask(text, messages, docs, room, args, out)
+        failed = _turn(engine, args, messages, out) == "error" or failed
+    return EXIT_ERROR if failed else 0
