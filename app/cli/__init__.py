@@ -15,7 +15,7 @@ from app.privacy import go_offline
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app.cli import bench, chat, export, models
+    from app.cli import bench, chat, export, models, serve
 
     parser = argparse.ArgumentParser(
         prog="qwendesk", description="QwenDesk: chat with Qwen3 models locally and privately."
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_parser(sub)
     export.add_parser(sub)
     models.add_parser(sub)
+    serve.add_parser(sub)
     return parser
 
 
