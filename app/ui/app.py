@@ -54,6 +54,8 @@ def build_window(model: str | None = None) -> MainWindow:
     window = MainWindow(store, EngineBridge(), settings, dark=dark)
     if interrupted:
         window.show_interrupted(interrupted)
+    if settings.get("api_server/enabled"):
+        window.api_server.apply()  # opt-in: only when switched on in File → Local API server
     last = str(settings.get("last_model") or "")
     target = resolve_model(model) if model else (last if last and Path(last).is_file() else None)
     if target:

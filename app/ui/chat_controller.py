@@ -13,6 +13,8 @@ Signals:
     edit_requested(int): a user message's Edit button (the window asks for the new text).
     choose_model_requested(): an error's "Choose another model…" button.
     attach_failed(str): a file could not be attached (the message says which and why).
+    engine_changed(): what answers changed (a local model loaded, a server connected).
+    engine_failed(object): a load or a connection failed while no turn was waiting (its EngineError).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from app.models import fit
 from app.models.load_options import LoadOptions, engine_kwargs_for
 from app.models.load_plan import ANSWER_ROOM, DEFAULT_CTX, context_for, context_limits, make_plan
 from app.models.machine import Machine, probe_machine
+from app.remote.endpoint import Endpoint
+from app.remote.engine import RemoteEngine
 from app.store.chat_store import ChatStore
 from app.store.models import Conversation, Message
 from app.ui.attachments import AttachmentPreparer
@@ -44,6 +48,9 @@ from app.ui.message_widget import MessageWidget
 PAINT_INTERVAL_MS = 33  # ≈30 updates per second at most
 CHECKPOINT_S = 0.5  # well inside the promised "at least once per second"
 TITLE_CHARS = 60
+# A server that does not say its context length (Ollama, some proxies) is assumed to hold Qwen3's
+# native 32,768 tokens when documents are budgeted; it refuses a longer prompt with a clear error.
+REMOTE_DEFAULT_CTX = 32_768
 MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each message
 # Done's counts and timings, kept with the message under the same names.
 DONE_FIELDS_STORED = (
@@ -90,6 +97,8 @@ class ChatController(QObject):
     edit_requested = Signal(int)
     choose_model_requested = Signal()
     attach_failed = Signal(str)
+    engine_changed = Signal()
+    engine_failed = Signal(object)
 
     def __init__(
         self,
@@ -113,6 +122,7 @@ class ChatController(QObject):
         self.conversation: Conversation | None = None
         self.turn: _Turn | None = None
         self.model_loading = False
+        self.connecting = False
         self._loading_name = ""
         self._timer = QTimer(self)
         self._timer.setInterval(PAINT_INTERVAL_MS)
@@ -121,6 +131,7 @@ class ChatController(QObject):
         bridge.failed.connect(self._on_failed)
         bridge.loaded.connect(self._on_loaded)
         bridge.load_progress.connect(self._on_load_progress)
+        bridge.connected.connect(self._on_connected)
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
         composer.think_toggled.connect(self.set_think)
@@ -150,7 +161,7 @@ class ChatController(QObject):
 
     def new_conversation(self) -> Conversation:
         conv = self.store.create_conversation(
-            model=self.bridge.model_path,
+            model=self.bridge.model_name,
             think=self.composer.think.isChecked(),  # a new chat starts as the toggle shows
             thinking_budget=self.composer.budget.value() or None,
         )
@@ -236,8 +247,8 @@ class ChatController(QObject):
         self.bridge.load(path, options=lambda: engine_kwargs_for(path, opts, self.machine))
 
     def cancel_load(self) -> None:
-        """Stop a load in progress; the engine answers with a load_cancelled error."""
-        if self.model_loading:
+        """Stop a load (or a connection) in progress; the engine answers with a load_cancelled error."""
+        if self.model_loading or self.connecting:
             self.bridge.cancel()
 
     def _on_load_progress(self, fraction: float) -> None:
@@ -253,11 +264,44 @@ class ChatController(QObject):
 
     def _on_loaded(self, report: object) -> None:
         self.model_loading = False
-        info = getattr(report, "info", None)
         self.composer.set_loading(None)
-        self.composer.set_model_name(info.path.stem if info else None)
+        self.show_engine()
         for n in getattr(report, "notices", []):
             self.notice.emit(n.text)
+        self.engine_changed.emit()
+
+    def show_engine(self) -> None:
+        """The composer names what answers now: the local model, or a model on a server."""
+        remote = self.bridge.remote
+        if remote is not None:
+            self.composer.set_model_name(remote.model, remote.endpoint.host)
+        elif self.bridge.model_path:
+            self.composer.set_model_name(Path(self.bridge.model_path).stem)
+        else:
+            self.composer.set_model_name(None)
+
+    def connect_remote(self, endpoint: Endpoint, model: str, api_key: str | None) -> None:
+        """Answer from ``model`` on an OpenAI-compatible server from now on (once it answers)."""
+        self.connecting = True
+        self.composer.set_connecting(endpoint.host)
+        self.bridge.connect_remote(lambda: RemoteEngine(endpoint, model or None, api_key))
+
+    def use_local(self) -> None:
+        """Back to the local model (if one is loaded) after a server."""
+        self.bridge.use_local()
+        self.show_engine()
+        self.engine_changed.emit()
+
+    def _end_connecting(self) -> None:
+        self.connecting = False
+        self.composer.set_loading(None)
+
+    def _on_connected(self, report: object) -> None:
+        self._end_connecting()
+        self.show_engine()
+        for n in getattr(report, "notices", []):
+            self.notice.emit(n.text)
+        self.engine_changed.emit()
 
     # ---------------------------------------------------------------- turns
 
@@ -373,6 +417,11 @@ class ChatController(QObject):
 
     def _budget(self, history_tokens: int, reserve: int) -> ContextBudget:
         """The context this turn will run in: the loaded one, or the one being loaded now."""
+        if self.bridge.remote is not None:
+            n_ctx = self.bridge.remote.context_length or REMOTE_DEFAULT_CTX
+            return ContextBudget(
+                n_ctx=n_ctx, max_ctx=None, history_tokens=history_tokens, reserve_tokens=reserve
+            )
         engine = self.bridge.engine
         info, plan = engine.info, engine.plan
         native, max_ctx = context_limits(info) if info is not None else (DEFAULT_CTX, None)
@@ -399,9 +448,18 @@ class ChatController(QObject):
     def _start_turn(self) -> None:
         assert self.conversation is not None
         conv = self.conversation
+        remote = self.bridge.remote_host
         msg = self.store.add_message(
-            conv.id, "assistant", "", status="streaming", think=conv.think, model=self.bridge.model_path
+            conv.id,
+            "assistant",
+            "",
+            status="streaming",
+            think=conv.think,
+            model=self.bridge.model_name,
+            remote=remote,
         )
+        if remote is not None and conv.remote != remote:  # the list marks it as sent away
+            self.conversation = conv = self.store.update_conversation(conv.id, remote=remote, touch=False)
         widget = self.view.add(msg)
         self._wire(widget)
         self.turn = _Turn(message=msg, widget=widget, started=self.clock(), last_checkpoint=self.clock())
@@ -413,7 +471,7 @@ class ChatController(QObject):
         widget.set_streaming(True)
         if widget.reasoning is not None:
             widget.reasoning.start()
-        if self.bridge.model_path is None and not self.model_loading:
+        if not self.bridge.ready and not self.model_loading and not self.connecting:
             self._fail(NoModelError(self.tr("No model is loaded: choose a Qwen3 GGUF to chat with.")))
             return
         request, documents = self._request()
@@ -493,12 +551,13 @@ class ChatController(QObject):
         self._end_turn(self.store.get_message(t.message.id))
 
     def _on_failed(self, error: object) -> None:
-        if self.model_loading:  # the load failed or was cancelled (a queued turn fails with it)
+        if self.model_loading or self.connecting:  # the load or connection failed (a queued turn with it)
             self.model_loading = False
-            self.composer.set_loading(None)
-            self.composer.set_model_name(None)
+            self._end_connecting()
+            self.show_engine()
             if self.turn is None:
                 self.notice.emit(getattr(error, "message", str(error)))
+                self.engine_failed.emit(error)
         if self.turn is not None:
             self._fail(error)
 
@@ -526,7 +585,7 @@ class ChatController(QObject):
         ``documents``: the button also says that the whole documents will be read.
         """
         info = self.bridge.engine.info
-        if info is None:
+        if info is None or self.bridge.remote is not None:  # a server's context is its own to set
             return None, ""
         try:
             n_ctx = context_for(info, prompt_tokens)

@@ -111,6 +111,15 @@ class Composer(QWidget):
         self.attach_error.setWordWrap(True)
         self.attach_error.setStyleSheet("color: #c0392b;")
         self.attach_error.hide()
+        # Privacy, said plainly while a remote server answers: what is sent leaves the machine.
+        self.remote_notice = QLabel()
+        self.remote_notice.setObjectName("remoteNotice")
+        self.remote_notice.setWordWrap(True)
+        self.remote_notice.setStyleSheet(
+            "background: #fff4d6; color: #5c4400; border: 1px solid #e0b850;"
+            " border-radius: 4px; padding: 4px;"
+        )
+        self.remote_notice.hide()
 
         self.think = QCheckBox(self.tr("Think"))
         self.think.setObjectName("thinkToggle")
@@ -166,6 +175,7 @@ class Composer(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 6, 12, 10)
         layout.addLayout(bar)
+        layout.addWidget(self.remote_notice)
         layout.addWidget(self.pending)
         layout.addWidget(self.prepare_bar)
         layout.addWidget(self.attach_error)
@@ -182,19 +192,38 @@ class Composer(QWidget):
         for w in (self.think, self.budget):
             w.blockSignals(False)
 
-    def set_model_name(self, name: str | None) -> None:
-        self.model_button.setText(
-            self.tr("Model: {name}").format(name=name) if name else self.tr("Choose a model…")
-        )
+    def set_model_name(self, name: str | None, remote_host: str | None = None) -> None:
+        """The model that answers; with ``remote_host`` it is on a server, and the composer says so."""
+        if remote_host is not None:
+            self.model_button.setText(self.tr("Remote: {name} @ {host}").format(name=name, host=remote_host))
+            self.remote_notice.setText(
+                self.tr(
+                    "Answers come from {host}: your messages, and the text of attached documents, "
+                    "are sent there and leave this computer."
+                ).format(host=remote_host)
+            )
+        else:
+            self.model_button.setText(
+                self.tr("Model: {name}").format(name=name) if name else self.tr("Choose a model…")
+            )
+        self.remote_notice.setVisible(remote_host is not None)
 
     def set_loading(self, name: str | None, fraction: float = 0.0) -> None:
         """Show a model loading (progress bar and Cancel), or hide both with ``name=None``."""
         loading = name is not None
+        self.load_bar.setRange(0, 100)
         if loading:
             self.model_button.setText(self.tr("Loading {name}…").format(name=name))
             self.load_bar.setValue(int(fraction * 100))
         self.load_bar.setVisible(loading)
         self.cancel_load_button.setVisible(loading)
+
+    def set_connecting(self, host: str) -> None:
+        """Show a server being reached (a busy bar and Cancel); ``set_loading(None)`` hides them."""
+        self.model_button.setText(self.tr("Connecting to {host}…").format(host=host))
+        self.load_bar.setRange(0, 0)  # a connection has no progress to show
+        self.load_bar.show()
+        self.cancel_load_button.show()
 
     def set_pending(self, attachments: list[Attachment]) -> None:
         """The files that go with the next message."""

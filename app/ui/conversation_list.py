@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.store.models import Conversation
 
 ID_ROLE = Qt.ItemDataRole.UserRole
+TITLE_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def relative_time(ts: float, now: float | None = None) -> str:
@@ -79,9 +80,15 @@ class ConversationList(QWidget):
         self.list.clear()
         for c in conversations:
             mode = self.tr("Think on") if c.think else self.tr("Think off")
-            item = QListWidgetItem(f"{c.title}\n{mode} · {relative_time(c.updated_at)}")
+            facts = f"{mode} · {relative_time(c.updated_at)}"
+            tip = c.title
+            if c.remote:  # said plainly: this conversation was sent to a server
+                facts += " · " + self.tr("remote: {host}").format(host=c.remote)
+                tip += "\n" + self.tr("Sent to {host}, outside this computer.").format(host=c.remote)
+            item = QListWidgetItem(f"{c.title}\n{facts}")
             item.setData(ID_ROLE, c.id)
-            item.setToolTip(c.title)
+            item.setData(TITLE_ROLE, c.title)
+            item.setToolTip(tip)
             self.list.addItem(item)
             if c.id == current:
                 self.list.setCurrentItem(item)
@@ -104,7 +111,7 @@ class ConversationList(QWidget):
             return
         cid = int(item.data(ID_ROLE))
         menu = QMenu(self)
-        menu.addAction(self.tr("Rename…"), lambda: self.ask_rename(cid, item.toolTip()))
+        menu.addAction(self.tr("Rename…"), lambda: self.ask_rename(cid, str(item.data(TITLE_ROLE))))
         menu.addAction(self.tr("Delete"), lambda: self.delete_requested.emit(cid))
         menu.exec(self.list.mapToGlobal(pos))
 

@@ -1,15 +1,23 @@
-"""The engine, seen from Qt: one background thread, results delivered on the main thread.
+"""The engines, seen from Qt: one background thread, results delivered on the main thread.
 
-All engine calls (load, generate) run one at a time on a single-worker
-executor, so the UI thread never blocks on llama.cpp; results reach the main
+Turns go to the local engine (llama.cpp in its worker process) or, once the
+user connected one, to a remote OpenAI-compatible server; both stream the same
+events. Engine calls (load, connect, generate) run one at a time on a
+single-worker executor, so the UI thread never blocks; results reach the main
 thread through app.ui.background. ``cancel`` is safe from the UI thread at any
 time.
 
+The local engine is a :class:`SharedEngine`: the local API server, when it is
+switched on, uses the same loaded model in turn. The window takes the engine
+only for its own loads and turns, and its Stop button cancels only its own
+work (a call still waiting for the engine is dropped when its turn comes).
+
 Signals:
-    loaded(LoadReport): a model is ready.
+    loaded(LoadReport): a local model is ready (turns go to it from now on).
     load_progress(float): how far a load has got (0 to 1); cancel() stops it.
+    connected(object): a remote server answered (its ConnectReport); turns go there from now on.
     stream_event(object): a StreamEvent (Reasoning, Answer, Notice, Done) of the running turn.
-    failed(object): an EngineError from a load or a turn.
+    failed(object): an EngineError from a load, a connection or a turn.
     busy_changed(bool): work started / finished.
 """
 
@@ -23,51 +31,151 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, Signal
 
 from app.backend.engine import Engine
-from app.backend.errors import EngineError
-from app.backend.protocol import GenerationRequest
+from app.backend.errors import EngineError, LoadCancelledError
+from app.backend.protocol import Done, GenerationRequest
+from app.backend.shared_engine import SharedEngine
+from app.remote.engine import RemoteEngine
 from app.ui.background import BackgroundWorker, Post
 
 log = logging.getLogger("qwendesk.ui.engine")
 DRAIN_MS = 10
+CANCELLED_BEFORE_START = Done(
+    finish_reason="cancelled",
+    prompt_tokens=0,
+    evaluated_prompt_tokens=0,
+    completion_tokens=0,
+    reasoning_tokens=0,
+    ttft_s=None,
+    decode_tokens_per_s=None,
+)
 
 
 class EngineBridge(BackgroundWorker):
     loaded = Signal(object)
     load_progress = Signal(float)
+    connected = Signal(object)
     stream_event = Signal(object)
     failed = Signal(object)
 
-    def __init__(self, engine: Engine | None = None, executor: Executor | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        executor: Executor | None = None,
+        *,
+        shared: SharedEngine | None = None,
+    ) -> None:
         super().__init__(
             executor or ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwendesk-engine"), DRAIN_MS
         )
-        self.engine = engine or Engine()
-        self.model_path: str | None = None
+        self.shared = shared or SharedEngine(engine)
+        self.engine = self.shared.engine
+        self.model_path: str | None = None  # the local model loaded
+        self.remote: RemoteEngine | None = None  # when set, turns go to this server
+        self._submitted = 0  # calls made so far (main thread)
+        self._cancelled_upto = 0  # calls made before the last cancel(): dropped if not started
+
+    # ------------------------------------------------------------- state
+
+    @property
+    def ready(self) -> bool:
+        """Something can answer: a local model is loaded or a server is connected."""
+        return self.remote is not None or self.model_path is not None
+
+    @property
+    def model_name(self) -> str | None:
+        """What answers, for labels and the store: a remote model name or the local GGUF path."""
+        if self.remote is not None:
+            return self.remote.model
+        return self.model_path
+
+    @property
+    def remote_host(self) -> str | None:
+        return self.remote.endpoint.host if self.remote is not None else None
+
+    # -------------------------------------------------------------- calls
+
+    def _next_call(self) -> int:
+        self._submitted += 1
+        return self._submitted
+
+    def _dropped(self, call: int) -> bool:
+        """cancel() came after this call was made but before it started."""
+        return call <= self._cancelled_upto
 
     def load(self, model_path: str, options: Callable[[], dict[str, Any]] = dict) -> None:
         """Load in the background; ``options()`` (Engine.load's keyword arguments) runs there too."""
+        call = self._next_call()
 
         def work(post: Post) -> None:
-            kwargs = options()
-            report = self.engine.load(model_path, on_progress=lambda f: post("progress", f), **kwargs)
+            with self.shared.use(self) as engine:
+                if self._dropped(call):
+                    raise LoadCancelledError(f"Loading {model_path} was cancelled.")
+                kwargs = options()
+                report = engine.load(model_path, on_progress=lambda f: post("progress", f), **kwargs)
             post("loaded", (model_path, report))
 
         self._submit(work)
 
-    def generate(self, request: GenerationRequest) -> None:
+    def connect_remote(self, make: Callable[[], RemoteEngine]) -> None:
+        """Reach a server in the background (``make`` builds the RemoteEngine there); on success
+        turns go to it. The local model stays loaded, so switching back is instant."""
+        call = self._next_call()
+
         def work(post: Post) -> None:
-            for ev in self.engine.generate(request):
-                post("event", ev)
+            remote = make()
+            try:
+                if not self._dropped(call):
+                    report = remote.connect()
+                if self._dropped(call):  # cancelled while connecting: keep what answered before
+                    raise LoadCancelledError(f"Connecting to {remote.endpoint.host} was cancelled.")
+            except BaseException:
+                remote.close()
+                raise
+            post("connected", (remote, report))
+
+        self._submit(work)
+
+    def use_local(self) -> None:
+        """Turns go to the local model again (the server connection is closed)."""
+        remote, self.remote = self.remote, None
+        if remote is not None:
+            self._submit(lambda _post: remote.close())
+
+    def generate(self, request: GenerationRequest) -> None:
+        call = self._next_call()
+        remote = self.remote
+
+        def work(post: Post) -> None:
+            if remote is not None:
+                if self._dropped(call):
+                    post("event", CANCELLED_BEFORE_START)
+                    return
+                for ev in remote.generate(request):
+                    post("event", ev)
+                return
+            with self.shared.use(self) as engine:
+                if self._dropped(call):
+                    post("event", CANCELLED_BEFORE_START)
+                    return
+                for ev in engine.generate(request):
+                    post("event", ev)
 
         self._submit(work)
 
     def cancel(self) -> None:
-        self.engine.cancel()
+        """Stop the running call and drop the ones waiting (their turn ends as cancelled)."""
+        self._cancelled_upto = self._submitted
+        if self.remote is not None:
+            self.remote.cancel()
+        self.shared.cancel(self)
 
     def shutdown(self) -> None:
-        self.engine.cancel()
+        self.cancel()
         self._stop()
-        self.engine.close()
+        if self.remote is not None:
+            self.remote.close()
+            self.remote = None
+        self.shared.close()
 
     def _failure(self, exc: Exception) -> object:
         if isinstance(exc, EngineError):
@@ -83,6 +191,13 @@ class EngineBridge(BackgroundWorker):
             self.load_progress.emit(payload)
         elif kind == "loaded":
             self.model_path = str(payload[0])
+            self.use_local()
             self.loaded.emit(payload[1])
+        elif kind == "connected":
+            remote, report = payload
+            old, self.remote = self.remote, remote
+            if old is not None and old is not remote:
+                self._submit(lambda _post: old.close())
+            self.connected.emit(report)
         elif kind == "failed":
             self.failed.emit(payload)

@@ -26,6 +26,7 @@ from app.store.chat_store import ChatStore
 from app.store.export import to_json, to_markdown
 from app.ui import language
 from app.ui.about import AboutDialog
+from app.ui.api_server_dialog import ApiServerControl, ApiServerDialog
 from app.ui.attachments import file_filter
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
@@ -35,6 +36,7 @@ from app.ui.conversation_settings import ConversationSettingsDialog
 from app.ui.engine_bridge import EngineBridge
 from app.ui.load_settings import LoadSettingsDialog, open_load_settings
 from app.ui.model_manager import ModelManager
+from app.ui.remote_dialog import RemoteDialog
 from app.ui.settings import Settings
 
 log = logging.getLogger("qwendesk.ui")
@@ -64,12 +66,20 @@ class MainWindow(QMainWindow):
         self.title.setFont(font)
         self.mode_badge = QLabel()
         self.mode_badge.setObjectName("modeBadge")
+        self.remote_badge = QLabel()  # this conversation was sent to a server: said plainly
+        self.remote_badge.setObjectName("remoteBadge")
+        self.remote_badge.setStyleSheet(
+            "background: #fff4d6; color: #5c4400; border: 1px solid #e0b850; border-radius: 4px;"
+            " padding: 1px 6px;"
+        )
+        self.remote_badge.hide()
         self.settings_button = QPushButton(self.tr("Settings…"))
         self.settings_button.setFlat(True)
         self.settings_button.clicked.connect(self.edit_conversation_settings)
         header = QHBoxLayout()
         header.setContentsMargins(16, 8, 12, 0)
         header.addWidget(self.title, 1)
+        header.addWidget(self.remote_badge)
         header.addWidget(self.mode_badge)
         header.addWidget(self.settings_button)
         right = QWidget()
@@ -94,6 +104,7 @@ class MainWindow(QMainWindow):
         self._undo_timer.timeout.connect(self._undo_expired)
         self._deleted: int | None = None
         self.model_manager: ModelManager | None = None
+        self.api_server = ApiServerControl(bridge.shared, settings)
 
         self._actions()
         self._connect()
@@ -123,6 +134,10 @@ class MainWindow(QMainWindow):
         act(file, self.tr("&Models…"), self.open_model_manager, "Ctrl+M")
         act(file, self.tr("Open a GGUF &file…"), self.choose_model, "Ctrl+O")
         act(file, self.tr("&Load settings…"), self.edit_load_settings, "Ctrl+L")
+        act(file, self.tr("Connect to a &server…"), self.open_remote_dialog, "Ctrl+Shift+O")
+        self.use_local_action = act(file, self.tr("Use the l&ocal model"), self.controller.use_local)
+        self.use_local_action.setEnabled(False)
+        act(file, self.tr("Local &API server…"), self.open_api_server_dialog)
         act(file, self.tr("&Export conversation…"), self.export_current, "Ctrl+E")
         file.addSeparator()
         act(file, self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
@@ -182,6 +197,7 @@ class MainWindow(QMainWindow):
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         c.edit_requested.connect(self.edit_message)
         c.choose_model_requested.connect(self.open_model_manager)
+        c.engine_changed.connect(self._on_engine_changed)
         self.composer.model_change_requested.connect(self.open_model_manager)
         self.composer.attach_requested.connect(self.ask_attach)
         c.attach_failed.connect(self.composer.add_attach_error)
@@ -222,6 +238,15 @@ class MainWindow(QMainWindow):
         self.title.setText(conv.title if conv else self.tr("New chat"))
         think = conv.think if conv else self.composer.think.isChecked()
         self.mode_badge.setText(self.tr("Thinking on") if think else self.tr("Thinking off"))
+        remote = conv.remote if conv else None
+        self.remote_badge.setVisible(remote is not None)
+        if remote is not None:
+            self.remote_badge.setText(self.tr("Remote: {host}").format(host=remote))
+            self.remote_badge.setToolTip(
+                self.tr("Turns of this conversation were sent to {host}, outside this computer.").format(
+                    host=remote
+                )
+            )
         self.settings_button.setEnabled(conv is not None)
         self.setWindowTitle(f"{conv.title} — QwenDesk" if conv else "QwenDesk")
 
@@ -343,6 +368,35 @@ class MainWindow(QMainWindow):
             dialog.open()
         return dialog
 
+    def open_remote_dialog(self) -> RemoteDialog:
+        """Connect to an OpenAI-compatible server (vLLM, SGLang, llama-server, Ollama)."""
+        dialog = RemoteDialog(self)
+        dialog.connect_requested.connect(self.controller.connect_remote)
+        # It stays open while connecting: closes when the server answered, shows why if not.
+        self.controller.engine_changed.connect(dialog.on_connected)
+        self.controller.engine_failed.connect(dialog.on_failed)
+        dialog.open()
+        return dialog
+
+    def _on_engine_changed(self) -> None:
+        self.use_local_action.setEnabled(
+            self.bridge.remote is not None and self.bridge.model_path is not None
+        )
+        remote = self.bridge.remote
+        if remote is not None:
+            self.statusBar().showMessage(
+                self.tr("Connected to {host}: answers come from {model} there.").format(
+                    host=remote.endpoint.host, model=remote.model
+                ),
+                15_000,
+            )
+
+    def open_api_server_dialog(self) -> ApiServerDialog:
+        """Switch the local API server on or off, and see its address."""
+        dialog = ApiServerDialog(self.api_server, self)
+        dialog.open()
+        return dialog
+
     def show_about(self) -> AboutDialog:
         """Name, version, llama.cpp and Qt versions, and the privacy statement."""
         dialog = AboutDialog(self)
@@ -443,6 +497,7 @@ class MainWindow(QMainWindow):
             self.model_manager.close()
         self.controller.stop()
         self.controller.preparer.shutdown()
+        self.api_server.stop()
         self.bridge.shutdown()
         self.controller.abandon_turn()
         self.store.purge_deleted()

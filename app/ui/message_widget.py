@@ -44,7 +44,12 @@ STATUS_TEXT = {
 MODEL_PROBLEMS = {"model_missing", "bad_model", "load_failed", "no_model", "unsupported_context"}
 
 
-def model_label(model: str | None) -> str:
+def model_label(model: str | None, remote: str | None = None) -> str:
+    """Who wrote an answer: the local GGUF's name, or a server's model and where it runs."""
+    if remote is not None:
+        return QCoreApplication.translate("MessageWidget", "{model} @ {host} (remote)").format(
+            model=model or "?", host=remote
+        )
     return Path(model).stem if model else QCoreApplication.translate("MessageWidget", "Assistant")
 
 
@@ -65,7 +70,7 @@ class MessageWidget(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(4)
-        who = QLabel(self.tr("You") if message.role == "user" else model_label(message.model))
+        who = QLabel(self.tr("You") if message.role == "user" else model_label(message.model, message.remote))
         who.setObjectName("role")
         font = who.font()
         font.setBold(True)

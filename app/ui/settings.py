@@ -20,6 +20,10 @@ DEFAULTS: dict[str, Any] = {
     "theme": "system",  # system | light | dark
     "language": "system",  # system | en | zh_CN (applies at restart; QWENDESK_LANG overrides)
     "last_model": "",
+    # The local OpenAI-compatible API server (app.server); its API key is in the keyring.
+    "api_server/enabled": False,
+    "api_server/port": 8765,
+    "api_server/allow_network": False,
     "window/geometry": QByteArray(),
     "window/state": QByteArray(),
     "window/splitter": QByteArray(),
@@ -37,6 +41,8 @@ class Settings:
     def get(self, key: str) -> Any:
         default = DEFAULTS[key]
         value = self._q.value(key, default)
+        if isinstance(default, bool):  # the INI file stores "true"/"false"
+            return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1")
         if isinstance(default, int) and not isinstance(value, int):
             try:
                 return int(str(value))

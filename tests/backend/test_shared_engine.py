@@ -68,9 +68,8 @@ def test_a_second_user_waits_for_the_first(shared: SharedEngine, scripted_model:
     t = threading.Thread(target=hold)
     t.start()
     holding.wait(30)
-    with pytest.raises(EngineBusyError, match="busy"):
-        with shared.use(second, timeout=0.05):
-            pass
+    with pytest.raises(EngineBusyError, match="busy"), shared.use(second, timeout=0.05):
+        pass
     release.set()
     with shared.use(second, timeout=30) as eng:
         order.append("second in")

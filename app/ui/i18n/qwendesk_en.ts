@@ -4,7 +4,7 @@
 <context>
     <name>AttachmentChip</name>
     <message numerus="yes">
-        <location filename="../attachments.py" line="+142"/>
+        <location filename="../attachments.py" line="+128"/>
         <source>%n page(s)</source>
         <translation>
             <numerusform>%n page</numerusform>
@@ -15,7 +15,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../main_window.py" line="+301"/>
+        <location filename="../main_window.py" line="+329"/>
         <source>Resending replaces the %n later message(s) of this conversation.</source>
         <translation>
             <numerusform>Resending replaces the %n later message of this conversation.</numerusform>
@@ -23,11 +23,22 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location line="+105"/>
+        <location line="+134"/>
         <source>%n answer(s) were interrupted when QwenDesk last stopped; what had been written is kept.</source>
         <translation>
             <numerusform>%n answer was interrupted when QwenDesk last stopped; what had been written is kept.</numerusform>
             <numerusform>%n answers were interrupted when QwenDesk last stopped; what had been written is kept.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>RemoteDialog</name>
+    <message numerus="yes">
+        <location filename="../remote_dialog.py" line="+221"/>
+        <source>%n model(s) on this server.</source>
+        <translation>
+            <numerusform>%n model on this server.</numerusform>
+            <numerusform>%n models on this server.</numerusform>
         </translation>
     </message>
 </context>

@@ -48,9 +48,92 @@
     </message>
 </context>
 <context>
+    <name>ApiServerDialog</name>
+    <message>
+        <location filename="../api_server_dialog.py" line="+108"/>
+        <source>Local API server</source>
+        <translation>本地 API 服务</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Lets other apps on this computer use the model loaded in QwenDesk through the OpenAI API (/v1/chat/completions, /v1/models). Requests take turns with your own chats.</source>
+        <translation>让本机的其他应用通过 OpenAI API（/v1/chat/completions、/v1/models）使用 QwenDesk 已加载的模型。这些请求与你自己的对话轮流使用模型。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Serve the loaded model</source>
+        <translation>对外提供已加载的模型</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Allow other devices on the network (needs an API key)</source>
+        <translation>允许网络上的其他设备访问（需要 API 密钥）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>none: only this computer can connect</source>
+        <translation>无：只有本机可以连接</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Generate</source>
+        <translation>生成</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Port:</source>
+        <translation>端口：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>API key:</source>
+        <translation>API 密钥：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Copy address</source>
+        <translation>复制地址</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Listening on the network needs an API key: generate one first.</source>
+        <translation>在网络上监听需要 API 密钥：请先生成一个。</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>The key is kept for this session only: {why}</source>
+        <translation>密钥只在本次运行期间保留：{why}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Not running: {error}</source>
+        <translation>未运行：{error}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Running at {url}</source>
+        <translation>运行中：{url}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Listening on every network interface of this computer.</source>
+        <translation>正在本机所有网络接口上监听。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Off.</source>
+        <translation>已关闭。</translation>
+    </message>
+</context>
+<context>
     <name>AttachmentChip</name>
     <message>
-        <location filename="../attachments.py" line="+128"/>
+        <location filename="../attachments.py" line="+114"/>
         <source>Text encoding: {encoding}</source>
         <translation>文本编码：{encoding}</translation>
     </message>
@@ -70,7 +153,7 @@
 <context>
     <name>Attachments</name>
     <message>
-        <location line="-97"/>
+        <location line="-83"/>
         <source>Documents</source>
         <translation>文档</translation>
     </message>
@@ -83,22 +166,22 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="+204"/>
+        <location filename="../chat_controller.py" line="+214"/>
         <source>{name} is already attached to this conversation.</source>
         <translation>{name} 已附加到此对话。</translation>
     </message>
     <message>
-        <location line="+191"/>
+        <location line="+225"/>
         <source>The attached documents (about {tokens} tokens) do not fit in the loaded context: this answer uses the most relevant passages.</source>
         <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+36"/>
         <source>No model is loaded: choose a Qwen3 GGUF to chat with.</source>
         <translation>尚未加载模型：请选择一个 Qwen3 GGUF 模型来对话。</translation>
     </message>
     <message>
-        <location line="+119"/>
+        <location line="+120"/>
         <source>, YaRN ×{factor}</source>
         <translation>，YaRN ×{factor}</translation>
     </message>
@@ -131,7 +214,7 @@
         <translation>添加要提问的文档：PDF、DOCX、TXT、MD、HTML、CSV、代码（也可以把文件拖到这里）</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+24"/>
         <source>Think</source>
         <translation>思考</translation>
     </message>
@@ -157,12 +240,12 @@
     </message>
     <message>
         <location line="+3"/>
-        <location line="+57"/>
+        <location line="+68"/>
         <source>Choose a model…</source>
         <translation>选择模型…</translation>
     </message>
     <message>
-        <location line="-46"/>
+        <location line="-57"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -173,24 +256,39 @@
     </message>
     <message>
         <location line="+3"/>
-        <location line="+76"/>
+        <location line="+96"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location line="-69"/>
+        <location line="-89"/>
         <source>Budget:</source>
         <translation>预算：</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+36"/>
+        <source>Remote: {name} @ {host}</source>
+        <translation>远程：{name} @ {host}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Answers come from {host}: your messages, and the text of attached documents, are sent there and leave this computer.</source>
+        <translation>回答来自 {host}：你的消息以及附加文档的文本会发送到那里，离开本机。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
         <source>Model: {name}</source>
         <translation>模型：{name}</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>Loading {name}…</source>
         <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Connecting to {host}…</source>
+        <translation>正在连接 {host}…</translation>
     </message>
     <message>
         <location line="+22"/>
@@ -206,7 +304,7 @@
 <context>
     <name>ConversationList</name>
     <message>
-        <location filename="../conversation_list.py" line="+37"/>
+        <location filename="../conversation_list.py" line="+38"/>
         <source>just now</source>
         <translation>刚刚</translation>
     </message>
@@ -246,7 +344,17 @@
         <translation>思考：关</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+4"/>
+        <source>remote: {host}</source>
+        <translation>远程：{host}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Sent to {host}, outside this computer.</source>
+        <translation>已发送到本机之外的 {host}。</translation>
+    </message>
+    <message>
+        <location line="+27"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
@@ -337,7 +445,7 @@
 <context>
     <name>EngineBridge</name>
     <message>
-        <location filename="../engine_bridge.py" line="+100"/>
+        <location filename="../engine_bridge.py" line="+184"/>
         <source>Unexpected engine failure: {error}</source>
         <translation>推理引擎意外出错：{error}</translation>
     </message>
@@ -443,23 +551,23 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="+59"/>
-        <location line="+160"/>
+        <location filename="../main_window.py" line="+61"/>
+        <location line="+177"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="-152"/>
+        <location line="-162"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -482,6 +590,21 @@
         <location line="+1"/>
         <source>&amp;Load settings…</source>
         <translation>加载设置(&amp;L)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connect to a &amp;server…</source>
+        <translation>连接到服务器(&amp;S)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Use the l&amp;ocal model</source>
+        <translation>使用本地模型(&amp;O)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Local &amp;API server…</source>
+        <translation>本地 API 服务(&amp;A)…</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -555,12 +678,12 @@
     </message>
     <message>
         <location line="+1"/>
-        <location line="+8"/>
+        <location line="+11"/>
         <source>System</source>
         <translation>跟随系统</translation>
     </message>
     <message>
-        <location line="-8"/>
+        <location line="-11"/>
         <source>Light</source>
         <translation>浅色</translation>
     </message>
@@ -570,7 +693,7 @@
         <translation>深色</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+8"/>
         <source>&amp;Language (applies at restart)</source>
         <translation>语言 Language（重启后生效）(&amp;L)</translation>
     </message>
@@ -585,7 +708,7 @@
         <translation>关于 QwenDesk(&amp;A)</translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+55"/>
         <source>Thinking on</source>
         <translation>思考：开</translation>
     </message>
@@ -595,7 +718,17 @@
         <translation>思考：关</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+4"/>
+        <source>Remote: {host}</source>
+        <translation>远程：{host}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Turns of this conversation were sent to {host}, outside this computer.</source>
+        <translation>此对话的内容曾发送到本机之外的 {host}。</translation>
+    </message>
+    <message>
+        <location line="+42"/>
         <source>Deleted “{title}”.</source>
         <translation>已删除“{title}”。</translation>
     </message>
@@ -637,7 +770,12 @@
         <translation>请先选择模型：加载设置按模型分别保存。</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+26"/>
+        <source>Connected to {host}: answers come from {model} there.</source>
+        <translation>已连接到 {host}：回答来自那里的 {model}。</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>Attach documents</source>
         <translation>添加文档</translation>
     </message>
@@ -682,7 +820,12 @@
         <translation>已停止。</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
+        <source>{model} @ {host} (remote)</source>
+        <translation>{model} @ {host}（远程）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Assistant</source>
         <translation>助手</translation>
     </message>
@@ -1033,6 +1176,116 @@
         <location line="+2"/>
         <source>stopped while thinking</source>
         <translation>思考时被停止</translation>
+    </message>
+</context>
+<context>
+    <name>RemoteDialog</name>
+    <message>
+        <location filename="../remote_dialog.py" line="+81"/>
+        <source>Connect to a server</source>
+        <translation>连接到服务器</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>New server</source>
+        <translation>新服务器</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Other OpenAI-compatible server</source>
+        <translation>其他兼容 OpenAI 的服务器</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>e.g. GPU cluster</source>
+        <translation>例如：GPU 集群</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>optional</source>
+        <translation>可选</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Keep the key in the system keyring</source>
+        <translation>将密钥保存在系统钥匙串中</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>List models</source>
+        <translation>列出模型</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Saved:</source>
+        <translation>已保存：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Server:</source>
+        <translation>服务器：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Address:</source>
+        <translation>地址：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>API key:</source>
+        <translation>API 密钥：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Model:</source>
+        <translation>模型：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Your messages, and the text of documents you attach, are sent to this server: they leave this computer. Conversations answered there are marked “remote”.</source>
+        <translation>你的消息以及附加文档的文本会发送到此服务器，离开本机。由它回答的对话会标记为“远程”。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Connect</source>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <location line="+69"/>
+        <source>Asking {host} for its models…</source>
+        <translation>正在向 {host} 查询模型…</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>The server lists no models.</source>
+        <translation>该服务器没有列出任何模型。</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%n model(s) on this server.</source>
+        <translation>
+            <numerusform>此服务器上有 %n 个模型。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>The key is used for this session only: {why}</source>
+        <translation>密钥只在本次运行期间使用：{why}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>The server could not be saved: {why}</source>
+        <translation>无法保存该服务器：{why}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Connecting to {host}…</source>
+        <translation>正在连接 {host}…</translation>
     </message>
 </context>
 <context>
