@@ -244,8 +244,20 @@ class Engine:
     def generate(self, request: GenerationRequest) -> Iterator[StreamEvent]:
         """Stream one assistant turn: Reasoning/Answer/Notice events, then Done.
 
-        Raises an :class:`EngineError` subclass on failure.
+        Raises an :class:`EngineError` subclass on failure. A ``cancel()`` made any time
+        from the call on — before the first token included — ends the turn as cancelled;
+        the flag is cleared when the turn ends, not when it starts.
         """
+        try:
+            yield from self._generate(request)
+        finally:
+            self._cancel.value = False
+
+    def clear_cancel(self) -> None:
+        """Forget a cancel that came too late to stop anything (SharedEngine, between owners)."""
+        self._cancel.value = False
+
+    def _generate(self, request: GenerationRequest) -> Iterator[StreamEvent]:
         if self.plan is None or self.template is None:
             raise errors.NoModelError("No model is loaded: choose a model first.")
         cmd = self._command_for(request)
@@ -257,7 +269,6 @@ class Engine:
             if not self._worker_has_model:  # a crashed worker is replaced on the next request
                 self._load_plan(self.plan)
             first_turn = self._turns_since_load == 0
-            self._cancel.value = False
             self._send(cmd)
             produced = finished = False
             try:

@@ -44,6 +44,7 @@ class SharedEngine:
         finally:
             with self._state:
                 self._owner = None
+                self.engine.clear_cancel()  # a Stop that came after the end must not hit the next owner
             self._lock.release()
 
     @property

@@ -305,3 +305,16 @@ def test_context_full_says_how_much_is_needed(engine: Engine, scripted_model: Pa
         list(engine.generate(GenerationRequest((ChatMessage("user", "word " * 400),))))
     assert info.value.n_ctx == 256 and info.value.prompt_tokens > 256
     assert info.value.to_json()["prompt_tokens"] == info.value.prompt_tokens
+
+
+def test_a_cancel_before_the_first_token_still_stops_the_turn(engine: Engine, looping_model: Path) -> None:
+    engine.load(str(looping_model))
+    request = GenerationRequest(HI, enable_thinking=True, max_tokens=300)
+    events = engine.generate(request)
+    engine.cancel()  # Stop pressed as the turn starts: before the prompt reached the worker
+    done = list(events)[-1]
+    assert isinstance(done, Done) and done.finish_reason == "cancelled"
+    assert done.completion_tokens < 300
+    # The flag is cleared when the turn ends: the next turn runs to its end.
+    _, _, again, _ = run(engine, GenerationRequest(HI, enable_thinking=True, max_tokens=20))
+    assert again.finish_reason == "length" and again.completion_tokens == 20
