@@ -14,7 +14,9 @@ temporary folder):
 3. ``--smoke-test --model M``: the window is shown, the About icon is found, the
    model is loaded in the engine worker, and the app quits by closing its window;
 4. ``models list`` with an unreachable Hub: the Hub client imports and fails politely;
-5. ``models pull`` from the tests' stand-in Hub on 127.0.0.1 (the download runs in a
+5. ``serve --port 0`` and ``chat --endpoint`` against it: the local API server and the
+   remote engine, both frozen, reasoning arriving apart; Ctrl-C stops the server cleanly;
+6. ``models pull`` from the tests' stand-in Hub on 127.0.0.1 (the download runs in a
    spawn child too), then a chat with the downloaded model by name. This one needs
    the tests' fake Hub, hence pytest: it is skipped when that cannot be imported.
 
@@ -137,6 +139,46 @@ def check_window(exe: Path, env: dict[str, str], tmp: Path) -> None:
     expect(report["icon"] is True, "the icon is found", report)
 
 
+def check_serve_and_remote(exe: Path, env: dict[str, str], tmp: Path) -> None:
+    """``serve --port 0`` (the local API server) and ``chat --endpoint`` (the remote engine) against
+    it: both network paths run inside the frozen app, keyring and httpx2 included."""
+    posix = os.name == "posix"
+    args = [str(exe), "serve", "--model", str(tmp / "scripted.gguf"), "--port", "0"]
+    with subprocess.Popen(
+        args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=posix
+    ) as server:
+        try:
+            url, seen = None, []
+            assert server.stderr is not None
+            deadline = time.monotonic() + TIMEOUT_S
+            while url is None and time.monotonic() < deadline:
+                line = server.stderr.readline()
+                if not line:
+                    break
+                seen.append(line)
+                if line.startswith("QwenDesk API server: "):
+                    url = line.split()[3]
+            expect(url is not None, "serve prints its address", "".join(seen))
+            r = run(exe, env, "chat", "--endpoint", str(url), "--json", "hi")
+            events = [json.loads(line) for line in r.stdout.splitlines()]
+            answer = "".join(e["text"] for e in events if e["event"] == "answer")
+            reasoning = "".join(e["text"] for e in events if e["event"] == "reasoning")
+            expect(answer == REPLY, "the remote engine streams the served answer", events)
+            expect(reasoning == "The user greets me.", "reasoning arrives apart (reasoning_content)", events)
+            expect(events[0].get("code") == "remote", "the chat says where answers come from", events[0])
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                _kill_session(server)
+        rest = server.stderr.read() if server.stderr else ""
+    print(f"$ QwenDesk serve --port 0  -> exit {server.returncode} after SIGINT")
+    expect(server.returncode == 0, "serve stops cleanly on Ctrl-C", rest)
+    expect("Traceback" not in rest, "serve prints no traceback", rest)
+    expect(not (posix and _session_left(server.pid)), "serve leaves nothing running")
+
+
 def check_hub_unreachable(exe: Path, env: dict[str, str], _tmp: Path) -> None:
     with socket.socket() as s:  # a port nothing listens on
         s.bind(("127.0.0.1", 0))
@@ -178,7 +220,8 @@ def main(argv: list[str]) -> int:
         env = {**os.environ, "QWENDESK_HOME": str(tmp / "home"), "QT_QPA_PLATFORM": "offscreen"}
         env.pop("QWENDESK_FAULT", None)
         env.pop("HF_HUB_OFFLINE", None)
-        for check in (check_version, check_chat, check_window, check_hub_unreachable):
+        checks = (check_version, check_chat, check_window, check_hub_unreachable, check_serve_and_remote)
+        for check in checks:
             check(exe, env, tmp)
             passed += 1
         if check_download(exe, env, tmp):
