@@ -372,9 +372,16 @@ class MainWindow(QMainWindow):
         """Connect to an OpenAI-compatible server (vLLM, SGLang, llama-server, Ollama)."""
         dialog = RemoteDialog(self)
         dialog.connect_requested.connect(self.controller.connect_remote)
+        dialog.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         # It stays open while connecting: closes when the server answered, shows why if not.
         self.controller.engine_changed.connect(dialog.on_connected)
         self.controller.engine_failed.connect(dialog.on_failed)
+
+        def done(_result: int) -> None:
+            self.controller.engine_changed.disconnect(dialog.on_connected)
+            self.controller.engine_failed.disconnect(dialog.on_failed)
+
+        dialog.finished.connect(done)
         dialog.open()
         return dialog
 

@@ -8,6 +8,7 @@ computer, and the dialog says so before anything is.
 
 Signals:
     connect_requested(Endpoint, str, object): endpoint, model, API key (str or None).
+    notice(str): something to keep saying after the dialog closed (the key could not be kept).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ class ModelLister(BackgroundWorker):
 
 class RemoteDialog(QDialog):
     connect_requested = Signal(object, str, object)
+    notice = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,6 +85,7 @@ class RemoteDialog(QDialog):
         self.store = EndpointStore()
         self._saved = self.store.load()
         self._waiting = False
+        self._warning = ""
 
         self.saved_box = QComboBox()
         self.saved_box.setObjectName("savedServers")
@@ -247,6 +250,7 @@ class RemoteDialog(QDialog):
         except OSError as exc:  # not being able to save it must not stop the connection
             warning += "\n" + self.tr("The server could not be saved: {why}").format(why=exc)
         self._waiting = True
+        self._warning = warning.strip()
         self.connect_button.setEnabled(False)
         self._show_info(self.tr("Connecting to {host}…").format(host=endpoint.host) + warning)
         self.connect_requested.emit(endpoint, model, key)
@@ -254,6 +258,8 @@ class RemoteDialog(QDialog):
     def on_connected(self) -> None:
         if self._waiting:
             self._waiting = False
+            if self._warning:
+                self.notice.emit(self._warning)
             self.accept()
 
     def on_failed(self, error: object) -> None:

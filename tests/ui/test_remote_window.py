@@ -154,3 +154,21 @@ def test_stop_ends_a_remote_answer_and_closes_the_stream(qtbot: QtBot, fake: Fak
         assert fake.client_gone.wait(10)  # the server saw the stream close
     finally:
         window.close()
+
+
+def test_without_a_keyring_the_key_is_used_for_the_session_and_that_is_said(
+    qtbot: QtBot, fake: FakeOpenAI
+) -> None:
+    fake.api_key = "session-key"  # no keyring works in tests unless one is installed
+    window = open_window(qtbot, None)
+    try:
+        connect(qtbot, window, fake.base_url, key="session-key")
+        assert window.bridge.remote is not None
+        assert "session only" in window.statusBar().currentMessage()
+        saved = (Path(window.store.path).parent / "endpoints.json").read_text(encoding="utf-8")
+        assert "session-key" not in saved
+        send(qtbot, window, "hi")
+        assert window.view.widgets[-1].message.status == "complete"
+        assert fake.chats[-1].headers.get("authorization") == "Bearer session-key"
+    finally:
+        window.close()

@@ -23,7 +23,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location line="+134"/>
+        <location line="+141"/>
         <source>%n answer(s) were interrupted when QwenDesk last stopped; what had been written is kept.</source>
         <translation>
             <numerusform>%n answer was interrupted when QwenDesk last stopped; what had been written is kept.</numerusform>
@@ -34,7 +34,7 @@
 <context>
     <name>RemoteDialog</name>
     <message numerus="yes">
-        <location filename="../remote_dialog.py" line="+221"/>
+        <location filename="../remote_dialog.py" line="+224"/>
         <source>%n model(s) on this server.</source>
         <translation>
             <numerusform>%n model on this server.</numerusform>

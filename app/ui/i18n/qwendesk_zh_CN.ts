@@ -770,7 +770,7 @@
         <translation>请先选择模型：加载设置按模型分别保存。</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+33"/>
         <source>Connected to {host}: answers come from {model} there.</source>
         <translation>已连接到 {host}：回答来自那里的 {model}。</translation>
     </message>
@@ -1181,12 +1181,12 @@
 <context>
     <name>RemoteDialog</name>
     <message>
-        <location filename="../remote_dialog.py" line="+81"/>
+        <location filename="../remote_dialog.py" line="+83"/>
         <source>Connect to a server</source>
         <translation>连接到服务器</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>New server</source>
         <translation>新服务器</translation>
     </message>
@@ -1283,7 +1283,7 @@
         <translation>无法保存该服务器：{why}</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Connecting to {host}…</source>
         <translation>正在连接 {host}…</translation>
     </message>
