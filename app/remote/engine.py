@@ -235,7 +235,9 @@ class RemoteEngine:
     def _stream(
         self, stream: ChatStream, request: GenerationRequest, abort: StreamAbort, t0: float
     ) -> Iterator[StreamEvent]:
-        router = DeltaRouter(request.enable_thinking)
+        # A server that marked nothing once (no field, no tags: a model that does not think) is not
+        # held back again: its content streams as the answer from the next turn on.
+        router = DeltaRouter(request.enable_thinking and not self._told_unmarked)
         finish: str | None = None
         usage: dict[str, Any] | None = None
         pieces = 0
@@ -293,9 +295,10 @@ class RemoteEngine:
         if router.held_to_end and not self._told_unmarked:
             self._told_unmarked = True
             yield Notice(
-                f"{host} does not mark the model's reasoning, so with thinking on the answer was shown only "
-                "when complete (until then it could have been the start of a thought). Turn thinking off for "
-                "this model, or start the server with a reasoning parser, to see answers as they come.",
+                f"{host} does not mark the model's reasoning, so with thinking on this answer was shown only "
+                "when complete (until then it could have been the start of a thought). From now on its "
+                "answers stream as they come; start the server with a reasoning parser to have any "
+                "thinking shown apart.",
                 code="reasoning_unmarked",
             )
         if not request.enable_thinking and router.thought:

@@ -240,8 +240,11 @@ def test_unmarked_answer_with_thinking_on_is_the_answer_and_said_once(
     events = list(engine.generate(ask()))
     assert text_of(events, Answer) == REPLY and text_of(events, Reasoning) == ""
     assert "reasoning parser" in notices(events)["reasoning_unmarked"]
+    assert len([e for e in events if isinstance(e, Answer)]) == 1  # held until the end, then released
     again = list(engine.generate(ask()))
     assert text_of(again, Answer) == REPLY and "reasoning_unmarked" not in notices(again)
+    # Learnt: this server's content is the answer, so it streams piece by piece from now on.
+    assert len([e for e in again if isinstance(e, Answer)]) > 1
     off = list(engine.generate(ask(enable_thinking=False)))  # thinking off: nothing is held or said
     assert text_of(off, Answer) == REPLY and notices(off) == {}
 
