@@ -106,6 +106,7 @@ class ApiServerDialog(QDialog):
     def __init__(self, control: ApiServerControl, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Local API server"))
+        self.setMinimumWidth(480)
         self.control = control
         settings = control.settings
         intro = QLabel(
