@@ -11,6 +11,8 @@ import sys
 
 from PySide6.QtCore import QObject, Signal
 
+EMITS = 3000
+
 
 class _Emitter(QObject):
     fired = Signal(object)
@@ -21,9 +23,11 @@ def test_signals_keep_reference_counts(qapp: object) -> None:
     received: list[object] = []
     emitter.fired.connect(received.append)
     before = sys.getrefcount(True), sys.getrefcount(False)
-    for i in range(300):
+    for i in range(EMITS):
         emitter.fired.emit(i)
     after = sys.getrefcount(True), sys.getrefcount(False)
-    assert len(received) == 300
+    assert len(received) == EMITS
     if sys.version_info < (3, 12):  # bools are immortal from 3.12 on: counts are meaningless there
-        assert abs(after[0] - before[0]) < 50 and abs(after[1] - before[1]) < 50
+        # The bug loses one reference per signal (-3000 here); anything else in the process that
+        # holds True or False for a moment (other threads, the GC) moves the count by a few dozen.
+        assert abs(after[0] - before[0]) < EMITS // 5 and abs(after[1] - before[1]) < EMITS // 5
