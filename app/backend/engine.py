@@ -46,7 +46,7 @@ from app.backend.protocol import (
     UnloadCommand,
     Unloaded,
 )
-from app.backend.sampling import resolve
+from app.backend.request_checks import check_request
 from app.backend.worker import worker_main
 from app.models.gguf_file import GGUFInfo, read_gguf_info
 from app.models.load_plan import LoadPlan, make_plan
@@ -326,16 +326,7 @@ class Engine:
 
     def _command_for(self, request: GenerationRequest) -> GenerateCommand:
         assert self.template is not None
-        if not request.messages:
-            raise errors.InvalidRequestError("The conversation is empty.")
-        if request.messages[-1].role != "user":
-            raise errors.InvalidRequestError("The last message must be the user's.")
-        if request.max_tokens is not None and request.max_tokens < 1:
-            raise errors.InvalidRequestError(f"max tokens must be ≥ 1 (got {request.max_tokens}).")
-        budget = request.thinking_budget if request.enable_thinking else None
-        if budget is not None and budget < 0:
-            raise errors.InvalidRequestError(f"The thinking budget must be ≥ 0 (got {budget}).")
-        sampling = resolve(request.sampling, request.enable_thinking)
+        sampling, budget = check_request(request)
         prompt = self.template.render(request.messages, enable_thinking=request.enable_thinking)
         return GenerateCommand(
             prompt=prompt,

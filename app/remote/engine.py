@@ -41,7 +41,7 @@ from app.backend.protocol import (
     SamplingParams,
     StreamEvent,
 )
-from app.backend.sampling import resolve
+from app.backend.request_checks import check_request
 from app.backend.think_split import ANSWER, Segment
 from app.remote.client import (
     CONNECT_TIMEOUT,
@@ -186,7 +186,7 @@ class RemoteEngine:
 
         Raises an EngineError subclass on failure (the remote kinds, or InvalidRequestError).
         """
-        sampling = _check(request)
+        sampling, _budget = check_request(request)
         abort = self._abort = StreamAbort()
         if self.model is None:
             yield from self.connect().notices
@@ -348,20 +348,6 @@ class RemoteEngine:
 
 
 _SWITCHES = frozenset({"chat_template_kwargs", "reasoning_effort"})
-
-
-def _check(request: GenerationRequest) -> SamplingParams:
-    """The same checks, with the same words, as the local engine."""
-    if not request.messages:
-        raise errors.InvalidRequestError("The conversation is empty.")
-    if request.messages[-1].role != "user":
-        raise errors.InvalidRequestError("The last message must be the user's.")
-    if request.max_tokens is not None and request.max_tokens < 1:
-        raise errors.InvalidRequestError(f"max tokens must be ≥ 1 (got {request.max_tokens}).")
-    budget = request.thinking_budget if request.enable_thinking else None
-    if budget is not None and budget < 0:
-        raise errors.InvalidRequestError(f"The thinking budget must be ≥ 0 (got {budget}).")
-    return resolve(request.sampling, request.enable_thinking)
 
 
 def _refused_fields(exc: errors.RemoteServerError, body: dict[str, Any]) -> frozenset[str]:
