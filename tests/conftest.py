@@ -13,6 +13,8 @@ from app.backend.engine import Engine
 from app.backend.machine_state import MachineState
 from app.models.synthetic import Script, write_scripted_gguf
 from tests.memory_keyring import memory_keyring  # noqa: F401  (a fixture for any test)
+from tests.remote.fake_openai import FakeOpenAI, RunningFake
+from tests.remote.llama_server import llama_server
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +61,20 @@ def engine(qwendesk_home: Path) -> Iterator[Engine]:
     eng = Engine(state=MachineState(qwendesk_home / "engine-state.json"))
     yield eng
     eng.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenAI]:
+    """A vLLM-style OpenAI-compatible server on 127.0.0.1 (tests/remote/fake_openai.py)."""
+    running = RunningFake()
+    try:
+        yield running.fake
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def llama_base_url(scripted_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of llama-cpp-python's own server running the scripted model (one per test module)."""
+    with llama_server(scripted_model, tmp_path_factory.mktemp("llama-server") / "server.log") as base:
+        yield base

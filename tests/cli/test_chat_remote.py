@@ -6,33 +6,14 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from app.remote.endpoint import Endpoint
 from app.remote.endpoints import EndpointStore, SavedEndpoint
 from tests.cli.test_chat_cli import REPLY, json_lines, qwendesk
-from tests.remote.fake_openai import MODEL, FakeOpenAI, RunningFake, closed_port
-from tests.remote.llama_server import llama_server
+from tests.remote.fake_openai import MODEL, FakeOpenAI, closed_port
 
 THOUGHT = "The user greets me."
-
-
-@pytest.fixture(scope="module")
-def llama_base_url(scripted_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with llama_server(scripted_model, tmp_path_factory.mktemp("llama-server") / "server.log") as base:
-        yield base
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    running = RunningFake()
-    try:
-        yield running.fake
-    finally:
-        running.stop()
 
 
 def no_key_env() -> dict[str, str]:

@@ -3,26 +3,15 @@ that the conversation leaves the machine, stop, and go back to the local model."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
 from app.ui.remote_dialog import RemoteDialog
-from tests.remote.fake_openai import MODEL, FakeOpenAI, RunningFake, closed_port
+from tests.remote.fake_openai import MODEL, FakeOpenAI, closed_port
 from tests.ui.conftest import open_window, send
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOpenAI]:
-    running = RunningFake()
-    try:
-        yield running.fake
-    finally:
-        running.stop()
 
 
 def connect(qtbot: QtBot, window: MainWindow, base_url: str, key: str = "") -> RemoteDialog:
