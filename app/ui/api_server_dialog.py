@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.backend.shared_engine import SharedEngine
-from app.remote.keys import KeyringUnavailableError, get_secret, set_secret
 from app.server.http_server import ApiServer
 from app.ui.settings import Settings
 
@@ -58,6 +57,9 @@ class ApiServerControl(QObject):
         return self.server.url if self.server is not None else None
 
     def api_key(self) -> str | None:
+        # keyring is imported here, not at start-up: the server is off unless switched on
+        from app.remote.keys import KeyringUnavailableError, get_secret
+
         try:
             return get_secret(KEY_ACCOUNT) or self._session_key
         except KeyringUnavailableError:
@@ -65,6 +67,8 @@ class ApiServerControl(QObject):
 
     def set_api_key(self, key: str) -> str | None:
         """Keep the key; returns a warning when only this session can keep it (no keyring)."""
+        from app.remote.keys import KeyringUnavailableError, set_secret
+
         self._session_key = key or None
         try:
             set_secret(KEY_ACCOUNT, key)

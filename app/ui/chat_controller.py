@@ -36,7 +36,6 @@ from app.models.load_options import LoadOptions, engine_kwargs_for
 from app.models.load_plan import ANSWER_ROOM, DEFAULT_CTX, context_for, context_limits, make_plan
 from app.models.machine import Machine, probe_machine
 from app.remote.endpoint import Endpoint
-from app.remote.engine import RemoteEngine
 from app.store.chat_store import ChatStore
 from app.store.models import Conversation, Message
 from app.ui.attachments import AttachmentPreparer
@@ -284,6 +283,8 @@ class ChatController(QObject):
         """Answer from ``model`` on an OpenAI-compatible server from now on (once it answers)."""
         self.connecting = True
         self.composer.set_connecting(endpoint.host)
+        from app.remote.engine import RemoteEngine  # its HTTP client is not needed at start-up
+
         self.bridge.connect_remote(lambda: RemoteEngine(endpoint, model or None, api_key))
 
     def use_local(self) -> None:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Signal
 
@@ -34,8 +34,10 @@ from app.backend.engine import Engine
 from app.backend.errors import EngineError, LoadCancelledError
 from app.backend.protocol import Done, GenerationRequest
 from app.backend.shared_engine import SharedEngine
-from app.remote.engine import RemoteEngine
 from app.ui.background import BackgroundWorker, Post
+
+if TYPE_CHECKING:  # the HTTP client loads only when a server is connected, not at start-up
+    from app.remote.engine import RemoteEngine
 
 log = logging.getLogger("qwendesk.ui.engine")
 DRAIN_MS = 10

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -36,8 +37,10 @@ from app.ui.conversation_settings import ConversationSettingsDialog
 from app.ui.engine_bridge import EngineBridge
 from app.ui.load_settings import LoadSettingsDialog, open_load_settings
 from app.ui.model_manager import ModelManager
-from app.ui.remote_dialog import RemoteDialog
 from app.ui.settings import Settings
+
+if TYPE_CHECKING:
+    from app.ui.remote_dialog import RemoteDialog
 
 log = logging.getLogger("qwendesk.ui")
 UNDO_MS = 10_000
@@ -370,6 +373,8 @@ class MainWindow(QMainWindow):
 
     def open_remote_dialog(self) -> RemoteDialog:
         """Connect to an OpenAI-compatible server (vLLM, SGLang, llama-server, Ollama)."""
+        from app.ui.remote_dialog import RemoteDialog  # HTTP client and keyring: loaded when asked for
+
         dialog = RemoteDialog(self)
         dialog.connect_requested.connect(self.controller.connect_remote)
         dialog.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
