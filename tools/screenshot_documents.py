@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -54,11 +53,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["QWENDESK_HOME"] = str(Path(tmp) / "home")
         os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-        from PySide6.QtWidgets import QApplication
 
         from app.models.synthetic import Script, write_scripted_gguf
         from app.ui.app import build_window
         from tests.documents.make_docs import write_pdf
+        from tools.qt_wait import settle, wait_until
 
         reasoning = tuple(t for t in REASONING if t not in ANSWER) or REASONING
         model = write_scripted_gguf(
@@ -75,24 +74,14 @@ def main() -> int:
         window = build_window(str(model))
         window.resize(1100, 720)
         window.show()
-        app = QApplication.instance()
-        assert app is not None
 
-        def wait(done) -> None:
-            end = time.monotonic() + 60
-            while not done() and time.monotonic() < end:
-                app.processEvents()
-                time.sleep(0.01)
-
-        wait(lambda: window.bridge.model_path is not None and not window.bridge.busy)
+        wait_until(lambda: window.bridge.model_path is not None and not window.bridge.busy)
         window.controller.attach_files([str(pdf)])
-        wait(lambda: not window.controller.preparer.busy)
+        wait_until(lambda: not window.controller.preparer.busy)
         window.composer.input.setPlainText("What is the budget for 2027?")
         window.composer.send_button.click()
-        wait(lambda: not window.controller.answering)
-        for _ in range(30):
-            app.processEvents()
-            time.sleep(0.02)
+        wait_until(lambda: not window.controller.answering)
+        settle()
         window.grab().save(str(out / "documents.png"))
         print("saved", out / "documents.png")
         window.close()

@@ -15,7 +15,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -69,7 +68,6 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["QWENDESK_HOME"] = str(Path(tmp) / "home")
         os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-        from PySide6.QtWidgets import QApplication
 
         from app.backend.engine import Engine
         from app.backend.shared_engine import SharedEngine
@@ -77,6 +75,7 @@ def main() -> int:
         from app.remote.endpoint import Endpoint
         from app.server import ApiServer
         from app.ui.app import build_window
+        from tools.qt_wait import settle, wait_until
 
         reasoning = tuple(t for t in REASONING if t not in ANSWER)
         model = write_scripted_gguf(
@@ -90,28 +89,18 @@ def main() -> int:
         window = build_window(None)
         window.resize(1100, 720)
         window.show()
-        app = QApplication.instance()
-        assert app is not None
-
-        def wait(done) -> None:
-            end = time.monotonic() + 60
-            while not done() and time.monotonic() < end:
-                app.processEvents()
-                time.sleep(0.01)
 
         endpoint = Endpoint.from_url(args.address, name="GPU cluster", preset="vllm")
         window.controller.connect_remote(endpoint, "Qwen3-235B-A22B", KEY)
-        wait(lambda: window.bridge.remote is not None)
+        wait_until(lambda: window.bridge.remote is not None)
         window.composer.input.setPlainText("How many parameters does Qwen3-235B-A22B use per token?")
         window.composer.send_button.click()
-        wait(lambda: not window.controller.answering)
+        wait_until(lambda: not window.controller.answering)
         pane = window.view.widgets[-1].reasoning
         if pane is not None:
             pane.set_expanded(True)  # the thinking came apart from the answer (reasoning_content)
         window.splitter.setSizes([300, 800])
-        for _ in range(30):
-            app.processEvents()
-            time.sleep(0.02)
+        settle()
         window.grab().save(str(out / "remote.png"))
         print("saved", out / "remote.png")
         window.close()

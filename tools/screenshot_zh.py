@@ -129,29 +129,21 @@ def main() -> int:
         os.environ["QWENDESK_LANG"] = "zh_CN"
         os.environ.setdefault("QWENDESK_THEME", "light")
         os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-        from PySide6.QtWidgets import QApplication
 
         from app.models.synthetic import write_scripted_gguf
         from app.ui.app import build_window
+        from tools.qt_wait import settle, wait_until
 
         model = write_scripted_gguf(Path(tmp) / "Qwen3-4B-Q4_K_M.gguf")
         write_conversations(model)
         window = build_window(str(model))
         window.resize(1200, 840)
         window.show()
-        app = QApplication.instance()
-        assert app is not None
 
-        def wait(done, seconds: float = 60) -> None:
-            end = time.monotonic() + seconds
-            while not done() and time.monotonic() < end:
-                app.processEvents()
-                time.sleep(0.01)
-
-        wait(lambda: window.bridge.model_path is not None and not window.bridge.busy)
-        wait(lambda: False, 0.6)  # let the layout settle
+        wait_until(lambda: window.bridge.model_path is not None and not window.bridge.busy)
+        settle()
         window.view.verticalScrollBar().setValue(0)  # the question from its first line
-        wait(lambda: False, 0.2)
+        settle(0.2)
         window.grab().save(str(out / "zh-CN.png"))
         print("saved", out / "zh-CN.png")
         fonts = han_fonts(window)
