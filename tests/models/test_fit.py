@@ -34,8 +34,17 @@ GGML_TYPE = {"f16": 1, "q8_0": 8}
 TOLERANCE = 0.15
 
 # Loads each configuration in turn with verbose logging; a marker line before each load.
+# Extra buffer types off: on AMX CPUs llama.cpp otherwise keeps a second, repacked copy of the
+# layer weights in an "AMX model buffer" beside the mapped file (a machine-specific extra the
+# estimate does not model; the engine turns them off there after llama.cpp #20824 anyway).
 CHILD = """
 import sys, llama_cpp
+defaults = llama_cpp.llama_cpp.llama_model_default_params
+def no_extra_bufts():
+    params = defaults()
+    params.use_extra_bufts = False
+    return params
+llama_cpp.llama_cpp.llama_model_default_params = no_extra_bufts
 path = sys.argv[1]
 for spec in sys.argv[2:]:
     ctx, kv, fa = spec.split(":")
