@@ -72,6 +72,18 @@ def worker_main(conn: Connection, cancel_flag: Any, stage: Any) -> None:
     worker.serve()
 
 
+def rope_kwargs(plan: LoadPlan, lc: Any) -> dict[str, Any]:
+    """Rope scaling named explicitly: YaRN when the plan needs it, otherwise none — also for a
+    GGUF whose metadata turns YaRN on, which llama.cpp would otherwise apply to every context."""
+    if plan.yarn_factor:
+        return dict(
+            rope_scaling_type=lc.LLAMA_ROPE_SCALING_TYPE_YARN,
+            rope_freq_scale=plan.rope_freq_scale,
+            yarn_orig_ctx=plan.yarn_orig_ctx,
+        )
+    return dict(rope_scaling_type=lc.LLAMA_ROPE_SCALING_TYPE_NONE)
+
+
 class Worker:
     """Owns one ``llama_cpp.Llama`` and serves commands one at a time."""
 
@@ -192,12 +204,7 @@ class Worker:
             type_v=kv_type,
             verbose=False,
         )
-        if plan.yarn_factor:
-            kwargs.update(
-                rope_scaling_type=lc.LLAMA_ROPE_SCALING_TYPE_YARN,
-                rope_freq_scale=plan.rope_freq_scale,
-                yarn_orig_ctx=plan.yarn_orig_ctx,
-            )
+        kwargs.update(rope_kwargs(plan, lc))
         # The Llama class has no argument for use_extra_bufts: patch the default
         # params it starts from, in this process only, for this one call.
         bindings.llama_model_default_params = model_params

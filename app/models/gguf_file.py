@@ -55,7 +55,7 @@ class GGUFInfo:
     """What QwenDesk needs from a GGUF header (numbers are None when absent)."""
 
     path: Path
-    file_size: int
+    file_size: int  # all parts of a split model together
     version: int
     architecture: str
     name: str | None
@@ -76,7 +76,7 @@ class GGUFInfo:
     vocab_size: int
     bos_token: str
     eos_token: str
-    tensor_bytes: int
+    tensor_bytes: int  # the weights, in every part of a split model
     split_count: int
 
     @property
@@ -127,19 +127,16 @@ def read_gguf_info(path: str | Path) -> GGUFInfo:
     if vocab_size == 0:
         raise ModelFileError(f"{p}: the tokenizer's vocabulary is empty.")
 
-    tensor_bytes = 0
-    for t in reader.tensors:
-        end = int(t.data_offset) + int(t.n_bytes)
-        if end > size:
-            raise ModelFileError(
-                f"{p}: the file is truncated: tensor {t.name!r} ends at byte {end:,} "
-                f"but the file has {size:,} bytes."
-            )
-        tensor_bytes += int(t.n_bytes)
-
+    tensor_bytes = _tensor_bytes(p, reader, size)
     split_count = get("split.count") or 1
     if split_count > 1:
-        _check_split_parts(p, int(split_count))
+        # The weights are spread over every part: count them all, or a 235B model looks
+        # like a fifth of itself to the fit estimate and the automatic GPU layers.
+        for part in _check_split_parts(p, int(split_count)):
+            part_size = part.stat().st_size
+            _check_fixed_header(part, part_size)
+            tensor_bytes += _tensor_bytes(part, _open_reader(part), part_size)
+            size += part_size
     elif not reader.tensors:
         raise ModelFileError(f"{p}: the file holds no tensors.")
 
@@ -224,7 +221,22 @@ def _open_reader(p: Path) -> Any:
         ) from None
 
 
-def _check_split_parts(p: Path, count: int) -> None:
+def _tensor_bytes(p: Path, reader: Any, size: int) -> int:
+    """The tensor data of one file, each tensor checked to lie inside it."""
+    total = 0
+    for t in reader.tensors:
+        end = int(t.data_offset) + int(t.n_bytes)
+        if end > size:
+            raise ModelFileError(
+                f"{p}: the file is truncated: tensor {t.name!r} ends at byte {end:,} "
+                f"but the file has {size:,} bytes."
+            )
+        total += int(t.n_bytes)
+    return total
+
+
+def _check_split_parts(p: Path, count: int) -> list[Path]:
+    """The other parts of a split model (2 to ``count``), all present next to the first."""
     m = _SPLIT_NAME.match(p.name)
     if not m or int(m["part"]) != 1:
         raise ModelFileError(
@@ -238,3 +250,4 @@ def _check_split_parts(p: Path, count: int) -> None:
     ]
     if missing:
         raise ModelFileError(f"{p}: split model parts missing next to it: {', '.join(missing)}.")
+    return [p.parent / f"{m['stem']}-{i:05d}-of-{count:05d}.gguf" for i in range(2, count + 1)]

@@ -39,6 +39,23 @@ TEST_CHAT_TEMPLATE = """\
 {%- endif %}
 {%- endif %}"""
 
+# The 2507 generation's templates, as far as thinking goes: Instruct-2507 ignores
+# enable_thinking (it never thinks); Thinking-2507 opens the think block itself.
+INSTRUCT_2507_TEMPLATE = """\
+{%- for message in messages %}
+{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}
+{%- endfor %}
+{%- if add_generation_prompt %}
+{{- '<|im_start|>assistant\\n' }}
+{%- endif %}"""
+THINKING_2507_TEMPLATE = """\
+{%- for message in messages %}
+{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}
+{%- endfor %}
+{%- if add_generation_prompt %}
+{{- '<|im_start|>assistant\\n<think>\\n' }}
+{%- endif %}"""
+
 
 def _bytes_to_unicode() -> dict[int, str]:
     """GPT-2's reversible byte → printable character map (used by Qwen's BPE)."""
@@ -70,6 +87,9 @@ class Script:
     loop_reasoning: bool = False  # never close the think block
     think_tokens: bool = True  # False: tags are plain text split over several tokens
     extra_words: tuple[str, ...] = field(default=())
+    # "hybrid": opens <think> itself; "always": the prompt opened it (Thinking-2507), so the
+    # reply starts in the reasoning; "never": answers at once (Instruct-2507).
+    mode: str = "hybrid"
 
 
 class _Vocab:
@@ -118,10 +138,18 @@ def _write(
     chat_template: str | None,
     file_type: int,
     quant: str | None = None,
+    rope_freq_base: float = 1_000_000.0,
+    yarn: tuple[float, int] | None = None,
+    split_parts: int = 1,
 ) -> Path:
     import gguf
 
-    w = gguf.GGUFWriter(str(path), "qwen3")
+    if split_parts > 1:
+        # gguf's writer splits by tensor count; the metadata goes in the first part.
+        per_part = -(-len(tensors) // split_parts)
+        w = gguf.GGUFWriter(str(path), "qwen3", split_max_tensors=per_part)
+    else:
+        w = gguf.GGUFWriter(str(path), "qwen3")
     w.add_name(name)
     if size_label:
         w.add_size_label(size_label)
@@ -133,7 +161,11 @@ def _write(
     w.add_head_count_kv(n_kv)
     w.add_key_length(head_dim)
     w.add_value_length(head_dim)
-    w.add_rope_freq_base(1_000_000.0)
+    w.add_rope_freq_base(rope_freq_base)
+    if yarn is not None:
+        w.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+        w.add_rope_scaling_factor(yarn[0])
+        w.add_rope_scaling_orig_ctx_len(yarn[1])
     w.add_layer_norm_rms_eps(1e-6)
     w.add_file_type(file_type)
     w.add_tokenizer_model("gpt2")
@@ -157,6 +189,11 @@ def _write(
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
+    if split_parts > 1:
+        first = path.with_name(f"{path.stem}-00001-of-{split_parts:05d}.gguf")
+        if not first.is_file():
+            raise ValueError(f"gguf wrote another number of parts than {split_parts} for {path}")
+        return first
     return path
 
 
@@ -184,6 +221,10 @@ def script_tokens(script: Script) -> list[str]:
     """The scripted reply as token texts, first to last (for tests)."""
     open_tag = ["<think>"] if script.think_tokens else list(TEXT_OPEN_TAG)
     close_tag = ["</think>"] if script.think_tokens else list(TEXT_CLOSE_TAG)
+    if script.mode == "never":
+        return list(script.answer)
+    if script.mode == "always":
+        return [*script.reasoning, *close_tag, "\n\n", *script.answer]
     return [*open_tag, *script.reasoning, *close_tag, "\n\n", *script.answer]
 
 
@@ -197,11 +238,17 @@ def write_scripted_gguf(
     context_length: int = 40_960,
     n_layers: int = 2,
     quant: str | None = None,
+    rope_freq_base: float = 1_000_000.0,
+    yarn: tuple[float, int] | None = None,
+    split_parts: int = 1,
 ) -> Path:
     """Write a deterministic Qwen3-architecture GGUF that answers with ``script``.
 
     ``quant`` ("q8_0" or "q4_0") quantizes the matrices, as real downloads are;
-    the one-hot values survive quantization, so the script still plays.
+    the one-hot values survive quantization, so the script still plays. ``yarn``
+    (factor, original context) writes YaRN rope-scaling metadata, as "128K" GGUFs
+    carry; ``split_parts`` > 1 writes ``<stem>-0000i-of-0000N.gguf`` parts (as the
+    Hub's 235B files are) and returns the first.
     """
     path = Path(path)
     words = list(script.reasoning) + list(script.answer) + list(script.extra_words)
@@ -221,7 +268,7 @@ def write_scripted_gguf(
         successor[a] = b
     successor[chain[-1]] = im_end
     if script.loop_reasoning:
-        first = 1 if script.think_tokens else len(TEXT_OPEN_TAG)
+        first = 0 if script.mode == "always" else 1 if script.think_tokens else len(TEXT_OPEN_TAG)
         last = first + len(script.reasoning) - 1
         successor[chain[last]] = chain[first]
 
@@ -258,7 +305,27 @@ def write_scripted_gguf(
         chat_template=chat_template,
         file_type={None: 0, "q8_0": 7, "q4_0": 2}[quant],  # ALL_F32, MOSTLY_Q8_0, MOSTLY_Q4_0
         quant=quant,
+        rope_freq_base=rope_freq_base,
+        yarn=yarn,
+        split_parts=split_parts,
     )
+
+
+def write_2507_gguf(path: str | Path, kind: str = "Instruct", **kwargs: object) -> Path:
+    """A scripted Qwen3-4B-{Instruct,Thinking}-2507 lookalike: 262,144-token context, rope base
+    5,000,000, and the matching template and behaviour (never / always thinks)."""
+    if kind not in ("Instruct", "Thinking"):
+        raise ValueError(f"kind is Instruct or Thinking, not {kind!r}")
+    script = Script(mode="never" if kind == "Instruct" else "always")
+    template = INSTRUCT_2507_TEMPLATE if kind == "Instruct" else THINKING_2507_TEMPLATE
+    options: dict = {
+        "chat_template": template,
+        "name": f"Qwen3-4B-{kind}-2507",
+        "context_length": 262_144,
+        "rope_freq_base": 5_000_000.0,
+    }
+    options.update(kwargs)
+    return write_scripted_gguf(path, script, **options)
 
 
 def write_benchmark_gguf(

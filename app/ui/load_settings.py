@@ -26,7 +26,15 @@ from PySide6.QtWidgets import (
 from app.backend.errors import EngineError
 from app.models.gguf_file import GGUFInfo, read_gguf_info
 from app.models.load_options import LOADABLE_KV_TYPES, LoadOptions, auto_gpu_layers, estimate_for
-from app.models.load_plan import CONTEXT_STEPS, DEFAULT_CTX, context_limits, default_threads, make_plan
+from app.models.load_plan import (
+    CONTEXT_STEPS,
+    DEFAULT_CTX,
+    LoadPlan,
+    context_limits,
+    default_threads,
+    file_yarn,
+    make_plan,
+)
 from app.models.machine import Machine, probe_machine
 from app.ui.settings import Settings
 
@@ -160,33 +168,17 @@ class LoadSettingsDialog(QDialog):
         self.flash_attn.setEnabled(not quantized)
         self.flash_attn.setToolTip(self.tr("Needed by a quantized KV cache") if quantized else "")
         opts = self.options()
-        n_ctx = int(self.context.currentData())
-        if n_ctx > self.native:
-            factor = -(-n_ctx // self.native)
-            self.yarn_label.setText(
-                self.tr(
-                    "Beyond the native {native} tokens: YaRN rope scaling ×{factor} will be on "
-                    "(it can slightly lower quality on short texts)."
-                ).format(native=f"{self.native:,}", factor=factor)
-            )
-        elif self.max_ctx > self.native:
-            self.yarn_label.setText(
-                self.tr("Native context (no rope scaling). Up to {max} with YaRN.").format(
-                    max=f"{self.max_ctx:,}"
-                )
-            )
-        else:
-            self.yarn_label.setText(
-                self.tr("This model supports up to {max} tokens.").format(max=f"{self.max_ctx:,}")
-            )
         if self.machine.has_gpu_backend:
             auto = auto_gpu_layers(self.info, self.machine, opts)
             shown = self.info.block_count + 1 if auto is None else auto
             self.gpu_layers.setSpecialValueText(
                 self.tr("Auto ({shown} of {total})").format(shown=shown, total=self.info.block_count + 1)
             )
+        plan: LoadPlan | None = None
         try:
-            make_plan(self.info, gpu_offload_supported=self.machine.has_gpu_backend, **opts.engine_kwargs())
+            plan = make_plan(
+                self.info, gpu_offload_supported=self.machine.has_gpu_backend, **opts.engine_kwargs()
+            )
         except EngineError as exc:
             self.error_label.setText(exc.message)
             self.error_label.show()
@@ -194,8 +186,30 @@ class LoadSettingsDialog(QDialog):
         else:
             self.error_label.hide()
             self.load_button.setEnabled(True)
+        self.yarn_label.setText(self._rope_text(plan))
         est = estimate_for(self.info, self.machine, opts)
         self.fit_label.setText(est.summary)
+
+
+    def _rope_text(self, plan: LoadPlan | None) -> str:
+        """Which rope scaling the load will use, as ``make_plan`` decided it."""
+        native, top = f"{self.native:,}", f"{self.max_ctx:,}"
+        if plan is not None and plan.yarn_factor:
+            return self.tr(
+                "Beyond the {native} tokens this model reads without scaling: YaRN rope scaling "
+                "×{factor} (over {orig}) will be on; it can slightly lower quality on short texts."
+            ).format(native=native, factor=plan.yarn_factor, orig=f"{plan.yarn_orig_ctx:,}")
+        in_file = file_yarn(self.info)
+        if in_file is not None:
+            return self.tr(
+                "This file's metadata turns YaRN ×{factor} on for {max} tokens; at this context it "
+                "is loaded without rope scaling, for full quality. YaRN goes on only beyond {native}."
+            ).format(factor=in_file[0], max=top, native=native)
+        if self.max_ctx > self.native:
+            return self.tr("No rope scaling up to {native} tokens. Up to {max} with YaRN.").format(
+                native=native, max=top
+            )
+        return self.tr("Native context: up to {max} tokens without rope scaling.").format(max=top)
 
 
 def open_load_settings(parent: QWidget, path: str, settings: Settings) -> LoadSettingsDialog | None:

@@ -164,9 +164,9 @@ def test_yarn_load_on_real_llama_cpp(engine: Engine, scripted_model: Path) -> No
     assert run(engine, GenerationRequest(HI))[1] == "Hello! How can I help?"
 
 
-def test_32k_model_refused_a_long_context(engine: Engine, models_dir: Path) -> None:
+def test_small_qwen3_refused_a_context_beyond_40960(engine: Engine, models_dir: Path) -> None:
     small = write_scripted_gguf(models_dir / "small.gguf", size_label="0.6B", name="Qwen3-0.6B")
-    with pytest.raises(UnsupportedContextError, match=r"Qwen3-0.6B is a 32,768-token model"):
+    with pytest.raises(UnsupportedContextError, match=r"Qwen3-0.6B is a 40,960-token model"):
         engine.load(str(small), n_ctx=65_536)
 
 

@@ -31,12 +31,14 @@ def test_dialog_shows_yarn_and_ties_flash_attention_to_a_quantized_cache(
     dialog = LoadSettingsDialog(info, cpu, LoadOptions())
     qtbot.addWidget(dialog)
     assert dialog.context.currentData() == 16_384
-    assert "Native context" in dialog.yarn_label.text()
+    assert "No rope scaling up to 40,960" in dialog.yarn_label.text()
     assert not dialog.gpu_layers.isEnabled()  # a CPU build: nothing to offload
     assert "needs about" in dialog.fit_label.text()
 
+    pick(dialog.context, 40_960)  # Qwen3's trained length: still no scaling
+    assert "No rope scaling" in dialog.yarn_label.text()
     pick(dialog.context, 65_536)
-    assert "YaRN rope scaling ×2" in dialog.yarn_label.text()
+    assert "YaRN rope scaling ×2 (over 32,768)" in dialog.yarn_label.text()
     pick(dialog.context, 131_072)
     assert "×4" in dialog.yarn_label.text()
     assert dialog.context.findData(262_144) == -1  # never beyond what the model supports
@@ -55,8 +57,34 @@ def test_small_models_offer_no_yarn(qtbot: QtBot, tmp_path: Path) -> None:
     info = read_gguf_info(write_scripted_gguf(tmp_path / "small.gguf", size_label="0.6B"))
     dialog = LoadSettingsDialog(info, Machine(), LoadOptions())
     qtbot.addWidget(dialog)
-    assert max(dialog.context.itemData(i) for i in range(dialog.context.count())) == 32_768
-    assert "up to 32,768" in dialog.yarn_label.text()
+    assert max(dialog.context.itemData(i) for i in range(dialog.context.count())) == 40_960
+    assert "Native context: up to 40,960" in dialog.yarn_label.text()
+
+
+def test_2507_models_offer_262144_natively(qtbot: QtBot, tmp_path: Path) -> None:
+    from app.models.synthetic import write_2507_gguf
+
+    info = read_gguf_info(write_2507_gguf(tmp_path / "instruct.gguf"))
+    cpu = Machine(ram_total=16 * GIB, ram_available=12 * GIB, cpu_cores=4, backend="CPU")
+    dialog = LoadSettingsDialog(info, cpu, LoadOptions())
+    qtbot.addWidget(dialog)
+    offered = [dialog.context.itemData(i) for i in range(dialog.context.count())]
+    assert offered[-1] == 262_144 and 131_072 in offered
+    pick(dialog.context, 262_144)
+    assert "Native context: up to 262,144" in dialog.yarn_label.text()  # no YaRN anywhere
+    assert "262,144 tokens needs about" in dialog.fit_label.text()
+
+
+def test_a_file_with_yarn_metadata_says_it_loads_unscaled(qtbot: QtBot, tmp_path: Path) -> None:
+    from app.models.synthetic import write_scripted_gguf
+
+    path = write_scripted_gguf(tmp_path / "128k.gguf", context_length=131_072, yarn=(4.0, 32_768))
+    dialog = LoadSettingsDialog(read_gguf_info(path), Machine(), LoadOptions())
+    qtbot.addWidget(dialog)
+    assert "YaRN ×4 on for 131,072" in dialog.yarn_label.text()
+    assert "loaded without rope scaling" in dialog.yarn_label.text()
+    pick(dialog.context, 65_536)
+    assert "YaRN rope scaling ×2" in dialog.yarn_label.text()
 
 
 def test_gpu_layers_auto_shows_the_estimate(qtbot: QtBot, scripted_model: Path) -> None:
