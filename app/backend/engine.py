@@ -23,7 +23,7 @@ import logging
 import multiprocessing as mp
 import signal
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -50,6 +50,8 @@ from app.backend.request_checks import check_request
 from app.backend.worker import worker_main
 from app.models.gguf_file import GGUFInfo, read_gguf_info
 from app.models.load_plan import LoadPlan, make_plan
+from app.models.think_mode import ThinkMode, effective_thinking, think_mode
+from app.models.think_mode import describe as describe_think_mode
 
 log = logging.getLogger("qwendesk.engine")
 
@@ -86,6 +88,7 @@ class LoadReport:
     plan: LoadPlan
     loaded: Loaded
     notices: list[Notice] = field(default_factory=list)
+    think_mode: ThinkMode = "hybrid"  # hybrid, never (Instruct-2507) or always (Thinking-2507)
 
 
 class Engine:
@@ -103,6 +106,7 @@ class Engine:
         self.plan: LoadPlan | None = None
         self.template: ChatTemplate | None = None
         self.loaded: Loaded | None = None
+        self.think_mode: ThinkMode = "hybrid"
         self._worker_has_model = False
         self._turns_since_load = 0
 
@@ -203,14 +207,18 @@ class Engine:
             notices.append(
                 Notice(f"{info.architecture} is not Qwen3: think control may not apply.", code="not_qwen3")
             )
-        self.info, self.template = info, template
+        mode = think_mode(info, template)
+        if mode != "hybrid":
+            notices.append(Notice(describe_think_mode(mode), code=f"think_{mode}"))
+        self.info, self.template, self.think_mode = info, template, mode
         try:
             loaded = self._load_plan(plan, on_progress)
         except errors.EngineError:
             # The worker dropped the previous model before trying this one.
             self.plan = self.info = self.template = self.loaded = None
+            self.think_mode = "hybrid"
             raise
-        return LoadReport(info=info, plan=plan, loaded=loaded, notices=notices)
+        return LoadReport(info=info, plan=plan, loaded=loaded, notices=notices, think_mode=mode)
 
     def _load_plan(self, plan: LoadPlan, on_progress: Callable[[float], None] | None = None) -> Loaded:
         self._ensure_worker()
@@ -232,6 +240,7 @@ class Engine:
     def unload(self) -> None:
         """Free the model's memory; the worker stays up."""
         self.plan = self.info = self.template = self.loaded = None
+        self.think_mode = "hybrid"
         if self._worker_has_model and self._alive():
             self._send(UnloadCommand())
             for msg in self._receive():
@@ -326,6 +335,9 @@ class Engine:
 
     def _command_for(self, request: GenerationRequest) -> GenerateCommand:
         assert self.template is not None
+        thinking = effective_thinking(self.think_mode, request.enable_thinking)
+        if thinking != request.enable_thinking:  # a one-mode model: its mode's preset and budget
+            request = replace(request, enable_thinking=thinking)
         sampling, budget = check_request(request)
         prompt = self.template.render(request.messages, enable_thinking=request.enable_thinking)
         return GenerateCommand(

@@ -35,6 +35,7 @@ from app.models import fit
 from app.models.load_options import LoadOptions, engine_kwargs_for
 from app.models.load_plan import ANSWER_ROOM, DEFAULT_CTX, context_for, context_limits, make_plan
 from app.models.machine import Machine, probe_machine
+from app.models.think_mode import effective_thinking
 from app.remote.endpoint import Endpoint
 from app.store.chat_store import ChatStore
 from app.store.models import Conversation, Message
@@ -161,7 +162,7 @@ class ChatController(QObject):
     def new_conversation(self) -> Conversation:
         conv = self.store.create_conversation(
             model=self.bridge.model_name,
-            think=self.composer.think.isChecked(),  # a new chat starts as the toggle shows
+            think=self.composer.wants_think,  # a new chat starts as the toggle was last set
             thinking_budget=self.composer.budget.value() or None,
         )
         self.open(conv.id)
@@ -272,6 +273,7 @@ class ChatController(QObject):
     def show_engine(self) -> None:
         """The composer names what answers now: the local model, or a model on a server."""
         remote = self.bridge.remote
+        self.composer.set_think_mode(self.bridge.think_mode)
         if remote is not None:
             self.composer.set_model_name(remote.model, remote.endpoint.host)
         elif self.bridge.model_path:
@@ -371,6 +373,7 @@ class ChatController(QObject):
         """The history as it is sent, the last question with its documents (if any)."""
         assert self.conversation is not None
         conv = self.conversation
+        thinks = self._thinks()
         messages = self.store.messages(conv.id)
         attachments = self.store.attachments(conv.id, include_deleted=True)
         # Earlier questions go out as they were sent (with their documents), so the prompt's
@@ -395,7 +398,7 @@ class ChatController(QObject):
             question = messages[last_user]
             positions = {m.id: m.position for m in messages}
             newest = max(positions.get(a.message_id or -1, question.position) for a in live)
-            reserve = max(ANSWER_ROOM, (conv.thinking_budget or 0) + 1024) if conv.think else ANSWER_ROOM
+            reserve = max(ANSWER_ROOM, (conv.thinking_budget or 0) + 1024) if thinks else ANSWER_ROOM
             earlier = history[:-1]
             turn = build_turn(
                 question.content,
@@ -410,11 +413,16 @@ class ChatController(QObject):
         sampling = Sampling(**{k: v for k, v in conv.sampling.items() if k in known})  # type: ignore[arg-type]
         request = GenerationRequest(
             tuple(history),
-            enable_thinking=conv.think,
-            thinking_budget=conv.thinking_budget if conv.think else None,
+            enable_thinking=thinks,
+            thinking_budget=conv.thinking_budget if thinks else None,
             sampling=sampling,
         )
         return request, turn
+
+    def _thinks(self) -> bool:
+        """Whether this turn thinks: the conversation's toggle, unless the model has one mode."""
+        assert self.conversation is not None
+        return effective_thinking(self.bridge.think_mode, self.conversation.think)
 
     def _budget(self, history_tokens: int, reserve: int) -> ContextBudget:
         """The context this turn will run in: the loaded one, or the one being loaded now."""
@@ -455,7 +463,7 @@ class ChatController(QObject):
             "assistant",
             "",
             status="streaming",
-            think=conv.think,
+            think=self._thinks(),  # no reasoning pane for a model that never thinks
             model=self.bridge.model_name,
             remote=remote,
         )

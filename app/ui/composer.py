@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models.think_mode import ThinkMode, effective_thinking
 from app.store.models import Attachment
 from app.ui.attachments import ChipBar
 
@@ -123,11 +124,11 @@ class Composer(QWidget):
 
         self.think = QCheckBox(self.tr("Think"))
         self.think.setObjectName("thinkToggle")
-        self.think.setToolTip(self.tr("Thinking mode for this conversation (Qwen3's enable_thinking)"))
-        self.think.toggled.connect(self.think_toggled.emit)
         self.think.setChecked(True)  # Qwen3's default; each conversation keeps its own
+        self.wants_think = True  # the conversation's choice, kept while a one-mode model is loaded
+        self.think_mode: ThinkMode = "hybrid"
+        self.think.toggled.connect(self._on_think_toggled)
         self.budget = QSpinBox()
-        self.think.toggled.connect(self.budget.setEnabled)
         self.budget.setRange(0, 131_072)
         self.budget.setSingleStep(256)
         self.budget.setSpecialValueText(self.tr("no limit"))
@@ -184,13 +185,54 @@ class Composer(QWidget):
 
     def set_conversation_options(self, think: bool, budget: int | None) -> None:
         """Show a conversation's settings without echoing them back as user changes."""
-        for w in (self.think, self.budget):
-            w.blockSignals(True)
-        self.think.setChecked(think)
+        self.wants_think = think
+        self.budget.blockSignals(True)
         self.budget.setValue(budget or 0)
-        self.budget.setEnabled(think)
-        for w in (self.think, self.budget):
-            w.blockSignals(False)
+        self.budget.blockSignals(False)
+        self._show_think()
+
+    def set_think_mode(self, mode: ThinkMode) -> None:
+        """What the model in use does with thinking: the toggle is the user's only for hybrid models."""
+        self.think_mode = mode
+        self._show_think()
+
+    def _on_think_toggled(self, on: bool) -> None:
+        self.wants_think = on
+        self.budget.setEnabled(on)
+        self.think_toggled.emit(on)
+
+    def _show_think(self) -> None:
+        """The toggle as the model allows: the conversation's choice, or locked to never/always."""
+        mode = self.think_mode
+        thinks = effective_thinking(mode, self.wants_think)
+        texts = {
+            "hybrid": (
+                self.tr("Think"),
+                self.tr("Thinking mode for this conversation (Qwen3's enable_thinking)"),
+            ),
+            "never": (
+                self.tr("Think: never"),
+                self.tr(
+                    "This model never thinks (an Instruct-2507 model): it answers directly. "
+                    "Load a Qwen3 or a Thinking-2507 model to see its reasoning."
+                ),
+            ),
+            "always": (
+                self.tr("Think: always"),
+                self.tr(
+                    "This model always thinks (a Thinking-2507 model): it cannot be switched off, "
+                    "but the thinking budget limits it."
+                ),
+            ),
+        }
+        text, tip = texts[mode]
+        self.think.blockSignals(True)
+        self.think.setText(text)
+        self.think.setToolTip(tip)
+        self.think.setChecked(thinks)
+        self.think.setEnabled(mode == "hybrid")
+        self.think.blockSignals(False)
+        self.budget.setEnabled(thinks)
 
     def set_model_name(self, name: str | None, remote_host: str | None = None) -> None:
         """The model that answers; with ``remote_host`` it is on a server, and the composer says so."""

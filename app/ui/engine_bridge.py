@@ -34,6 +34,7 @@ from app.backend.engine import Engine
 from app.backend.errors import EngineError, LoadCancelledError
 from app.backend.protocol import Done, GenerationRequest
 from app.backend.shared_engine import SharedEngine
+from app.models.think_mode import ThinkMode
 from app.ui.background import BackgroundWorker, Post
 
 if TYPE_CHECKING:  # the HTTP client loads only when a server is connected, not at start-up
@@ -89,6 +90,11 @@ class EngineBridge(BackgroundWorker):
         if self.remote is not None:
             return self.remote.model
         return self.model_path
+
+    @property
+    def think_mode(self) -> ThinkMode:
+        """How the model that answers thinks; a server's model is taken as hybrid (it cannot be read)."""
+        return "hybrid" if self.remote is not None else self.engine.think_mode
 
     @property
     def remote_host(self) -> str | None:
