@@ -336,6 +336,8 @@ def write_benchmark_gguf(
     n_ff: int = 3072,
     n_words: int = 4000,
     seed: int = 0,
+    context_length: int = 40_960,
+    yarn: tuple[float, int] | None = None,
 ) -> Path:
     """A random F16 model of realistic shape (Qwen3-0.6B-like) that writes printable ASCII.
 
@@ -379,9 +381,10 @@ def write_benchmark_gguf(
         n_head=n_head,
         n_kv=n_kv,
         head_dim=head_dim,
-        context_length=40_960,
+        context_length=context_length,
         name="Qwen3 benchmark-shaped random model",
         size_label="0.6B",
         chat_template=TEST_CHAT_TEMPLATE,
         file_type=1,  # MOSTLY_F16
+        yarn=yarn,
     )
