@@ -19,7 +19,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["QWENDESK_HOME"] = str(Path(tmp) / "home")
         os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-        from PySide6.QtCore import QTimer
+        from PySide6.QtCore import Qt, QTimer
         from PySide6.QtWidgets import QApplication
 
         from app.ui.app import build_window
@@ -38,7 +38,7 @@ def main() -> int:
             window = build_window(None)
             window.show()
             manager = window.open_model_manager()
-            manager.resize(980, 560)
+            manager.resize(1040, 600)
             app = QApplication.instance()
             assert app is not None
 
@@ -46,9 +46,9 @@ def main() -> int:
                 if manager.listing is None:
                     QTimer.singleShot(100, ready)
                     return
-                top = manager.tree.topLevelItem(2)  # Qwen3-4B
+                [top] = manager.tree.findItems("Qwen3-4B", Qt.MatchFlag.MatchExactly, 0)
                 top.setExpanded(True)
-                manager.tree.topLevelItem(1).setExpanded(True)
+                manager.tree.findItems("Qwen3-1.7B", Qt.MatchFlag.MatchExactly, 0)[0].setExpanded(True)
                 manager.tree.setCurrentItem(top.child(0))
                 manager.download_selected()
                 QTimer.singleShot(1500, shoot)

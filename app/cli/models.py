@@ -1,5 +1,9 @@
 """``qwendesk models``: list the Qwen3 GGUFs on the Hub, pull, remove and import models.
 
+``list`` always lists every catalog model: with the Hub unreachable and no
+saved listing, each with its estimated Q4_K_M size and fit, one sentence on
+stderr saying so, and exit status 0.
+
 ``pull`` shows progress on stderr; Ctrl-C pauses it (the bytes stay in a
 ``.part`` file) and running the same pull again resumes. Every failure is one
 ``qwendesk: error: …`` line on stderr and exit status 1, never a traceback.
@@ -8,17 +12,19 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 import time
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from app.models.catalog import CATALOG, find
+from app.models import fit
+from app.models.catalog import GENERATION_2507, CatalogModel, find
 from app.models.download import Download, Progress, entry_state
-from app.models.hub import GGUFEntry, HubListing, find_entry, list_catalog
+from app.models.gguf_file import read_gguf_info
+from app.models.hub import HubListing, find_entry, list_catalog
 from app.models.hub_errors import HubError, HubNotFoundError
+from app.models.machine import Machine, probe_machine
 from app.models.store_dir import delete_model, import_model, installed_models, match_installed
 
 EXIT_ERROR = 1
@@ -61,35 +67,72 @@ def human_size(n: int) -> str:
 
 # --- list ------------------------------------------------------------------------------------------
 
+OFFLINE_NOTE = (
+    "The Hugging Face Hub could not be reached, so quantizations are not listed; downloaded and imported "
+    "models work offline, and `qwendesk models import FILE.gguf` adds a GGUF you already have."
+)
+THINK_TEXT = {"hybrid": "hybrid thinking", "never": "no thinking", "always": "always thinks"}
+FIT_LABELS = {"gpu": "fits on GPU", "partial": "fits partly on GPU", "cpu": "fits on CPU", "tight": "tight"}
 
-FitJudge = Callable[[str, GGUFEntry], "str | None"]
 
+class _Judge:
+    """Fit verdicts at 16K context: for Hub sizes, for estimated sizes, for files on disk.
 
-def _fit_judge() -> FitJudge:
-    """The fit estimate's verdict per entry, when app.models.fit exists; else no verdict.
-
-    Imported lazily and defensively: the fit estimate is developed alongside,
-    and ``models list`` must work without it (or if its API moves).
+    Any failure (the machine cannot be probed, a header cannot be read) is no
+    verdict, never an error: ``models list`` lists even when the estimate cannot.
     """
-    try:
-        fit = importlib.import_module("app.models.fit")
-        machine = importlib.import_module("app.models.machine").probe_machine()
-    except Exception:
-        return lambda name, entry: None
 
-    def judge(name: str, entry: GGUFEntry) -> str | None:
-        model = find(name)
+    def __init__(self) -> None:
         try:
-            return str(fit.estimate(model, machine=machine, weights_bytes=entry.size).verdict)
+            self.machine: Machine | None = probe_machine()
+        except Exception:
+            self.machine = None
+
+    def size(self, model: CatalogModel | None, size: int) -> str | None:
+        if model is None or self.machine is None:
+            return None
+        try:
+            return str(
+                fit.estimate(model, machine=self.machine, weights_bytes=size, n_ctx=_fit_ctx(model)).verdict
+            )
         except Exception:
             return None
 
-    return judge
+    def file(self, path: Path) -> str | None:
+        if self.machine is None:
+            return None
+        try:
+            info = read_gguf_info(path)
+            return str(fit.estimate(info, machine=self.machine, n_ctx=fit.RECOMMEND_CTX).verdict)
+        except Exception:
+            return None
 
 
-def _listing_json(listing: HubListing, judge: FitJudge) -> dict[str, Any]:
+def _fit_ctx(model: CatalogModel) -> int:
+    return min(fit.RECOMMEND_CTX, model.max_ctx)
+
+
+def ctx_label(n: int) -> str:
+    """262,144 → "262K", 32,768 → "32K" (as the catalog is described)."""
+    return f"{n // 1000}K"
+
+
+def describe_model(model: CatalogModel) -> str:
+    """How ``model`` thinks and its context: "no thinking, 262K context", "hybrid thinking, 32K context"."""
+    text = f"{THINK_TEXT.get(model.think, model.think)}, {ctx_label(model.native_ctx)} context"
+    if model.max_ctx > model.native_ctx:
+        text += f" ({ctx_label(model.max_ctx)} with YaRN)"
+    return text
+
+
+def _estimated_size(model: CatalogModel) -> int:
+    return fit.estimated_file_size(model, fit.RECOMMEND_QUANT)
+
+
+def _listing_json(listing: HubListing, judge: _Judge) -> dict[str, Any]:
     models = []
     for m in listing.models:
+        model = find(m.name)
         quants = []
         for e in m.entries:
             quants.append(
@@ -99,17 +142,36 @@ def _listing_json(listing: HubListing, judge: FitJudge) -> dict[str, Any]:
                     "size": e.size,
                     "files": [{"path": p.path, "size": p.size, "sha256": p.sha256} for p in e.parts],
                     "state": entry_state(e),
-                    "fit": judge(m.name, e),
+                    "fit": judge.size(model, e.size),
                 }
             )
-        models.append({"name": m.name, "quants": quants, "errors": list(m.errors)})
+        item: dict[str, Any] = {"name": m.name, "quants": quants, "errors": list(m.errors)}
+        if model is not None:
+            size = _estimated_size(model)
+            item.update(
+                generation=model.generation,
+                think=model.think,
+                native_ctx=model.native_ctx,
+                max_ctx=model.max_ctx,
+                estimate={"quant": fit.RECOMMEND_QUANT, "size": size, "fit": judge.size(model, size)},
+            )
+        models.append(item)
     installed = [
-        {"path": str(x.path), "repo": x.repo, "quant": x.quant, "size": x.size, "parts": len(x.parts)}
+        {
+            "name": x.name,
+            "path": str(x.path),
+            "repo": x.repo,
+            "quant": x.quant,
+            "size": x.size,
+            "parts": len(x.parts),
+            "fit": judge.file(x.path),
+        }
         for x in installed_models()
     ]
     return {
         "fetched_at": listing.fetched_at,
         "cached": listing.cached,
+        "offline": listing.offline,
         "reason": listing.reason,
         "endpoint": listing.endpoint,
         "models": models,
@@ -118,40 +180,59 @@ def _listing_json(listing: HubListing, judge: FitJudge) -> dict[str, Any]:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    """Every catalog model, always: quantizations when a listing exists, else estimates; exit 0 offline."""
     try:
         listing = list_catalog()
     except HubError as exc:
         return _error(exc.message)
-    judge = _fit_judge()
+    judge = _Judge()
     if args.json:
         sys.stdout.write(json.dumps(_listing_json(listing, judge), indent=1) + "\n")
-        return 0
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(listing.fetched_at))
-    if listing.cached:
-        print(f"CACHED listing from {when} (the Hub is unreachable: {listing.reason})")
-    for m in listing.models:
-        print(f"{m.name}")
-        if not m.entries:
-            print("  (no GGUFs found)")
-        for e in m.entries:
-            parts = f" in {len(e.parts)} parts" if e.is_split else ""
-            extras = [s for s in (entry_state(e), _fit_label(judge(m.name, e))) if s]
-            tail = f"  [{', '.join(extras)}]" if extras else ""
-            print(f"  {e.quant:<12} {human_size(e.size):>9}{parts}  {e.repo}{tail}")
-        for err in m.errors:
-            print(f"  ! {err}")
-    catalog_repos = {r.lower() for c in CATALOG for r in (c.official_repo, c.alternative_repo)}
-    others = [x for x in installed_models() if (x.repo or "").lower() not in catalog_repos]
-    if others:
-        print("Other installed models")
-        for x in others:
-            print(f"  {x.path.name:<40} {human_size(x.size):>9}  {x.repo or 'imported'}")
+    else:
+        _print_listing(listing, judge)
+    if not listing.listed:
+        sys.stderr.write(OFFLINE_NOTE + "\n")
     return 0
 
 
+def _print_listing(listing: HubListing, judge: _Judge) -> None:
+    if listing.cached and listing.fetched_at is not None:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(listing.fetched_at))
+        print(f"CACHED listing from {when} (the Hub is unreachable: {listing.reason})")
+    in_2507 = False
+    for m in listing.models:
+        model = find(m.name)
+        if model is not None and model.is_2507 and not in_2507:
+            in_2507 = True
+            print(f"\n{GENERATION_2507} (newer generation)")
+        print(f"{m.name}  {describe_model(model)}" if model is not None else m.name)
+        if not m.entries and model is not None:
+            size = _estimated_size(model)
+            why = "estimate" if not listing.listed else "estimate (no GGUFs found on the Hub)"
+            tail = _tail([_fit_label(judge.size(model, size))])
+            print(f"  {fit.RECOMMEND_QUANT:<12} {'~' + human_size(size):>9}  {why}{tail}")
+        elif not m.entries:
+            print("  (no GGUFs found)")
+        for e in m.entries:
+            parts = f" in {len(e.parts)} parts" if e.is_split else ""
+            tail = _tail([entry_state(e), _fit_label(judge.size(model, e.size))])
+            print(f"  {e.quant:<12} {human_size(e.size):>9}{parts}  {e.repo}{tail}")
+        for err in m.errors:
+            print(f"  ! {err}")
+    local = installed_models()
+    print("\nOn this machine" + ("" if local else ": no models yet"))
+    for x in local:
+        tail = _tail([_fit_label(judge.file(x.path))])
+        print(f"  {x.path.name:<40} {human_size(x.size):>9}  {x.repo or 'imported'}{tail}")
+
+
+def _tail(extras: list[str | None]) -> str:
+    shown = [s for s in extras if s]
+    return f"  [{', '.join(shown)}]" if shown else ""
+
+
 def _fit_label(verdict: str | None) -> str | None:
-    labels = {"gpu": "fits on GPU", "partial": "fits partly on GPU", "cpu": "fits on CPU", "tight": "tight"}
-    return labels.get(verdict, "won't fit" if verdict == "no" else None) if verdict else None
+    return FIT_LABELS.get(verdict, "won't fit" if verdict == "no" else None) if verdict else None
 
 
 # --- pull ------------------------------------------------------------------------------------------

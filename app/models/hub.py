@@ -10,7 +10,9 @@ are grouped by the quantization in their name; the parts of a split GGUF
 The endpoint is read from ``HF_ENDPOINT`` at call time and passed explicitly,
 since huggingface_hub reads it only once, at import. Telemetry is switched off
 for every call. The last good listing is kept in ``hub-cache.json`` in the data
-dir and served, marked as cached, when the Hub cannot be reached.
+dir and served, marked as cached, when the Hub cannot be reached; with nothing
+saved, the listing is still every catalog model, with no quantizations, marked
+offline (a first run without a network is not an error).
 """
 
 from __future__ import annotations
@@ -109,14 +111,27 @@ class ModelListing:
 
 @dataclass(frozen=True)
 class HubListing:
+    """Every catalog model (in catalog order) with the quantizations known for it.
+
+    ``offline``: the Hub could not be reached this time. Then either ``cached``
+    (the quantizations are the saved listing's) or nothing was saved and every
+    model lists no quantization (``listed`` is False, ``fetched_at`` None).
+    """
+
     models: tuple[ModelListing, ...]
-    fetched_at: float  # time.time() of the fetch
+    fetched_at: float | None  # time.time() of the fetch; None: never fetched
     cached: bool = False  # True: the Hub was unreachable, this is the saved listing
-    reason: str | None = None  # why the cache was used
+    reason: str | None = None  # why the Hub could not be reached (the error's message)
     endpoint: str = field(default=DEFAULT_ENDPOINT)
+    offline: bool = False  # True: the Hub could not be reached (cached or not)
 
     def model(self, name: str) -> ModelListing | None:
         return next((m for m in self.models if m.name.lower() == name.lower()), None)
+
+    @property
+    def listed(self) -> bool:
+        """Whether the quantizations are known: listed live now, or saved from an earlier listing."""
+        return not self.offline or self.cached
 
 
 def parse_quant(path: str) -> str | None:
@@ -189,18 +204,25 @@ def merge(name: str, official: Sequence[GGUFEntry], alternative: Sequence[GGUFEn
 def list_catalog(models: Sequence[CatalogModel] = CATALOG, *, use_cache: bool = True) -> HubListing:
     """Every catalog model's GGUFs from the Hub; on a network failure, the cached listing.
 
-    A repository that does not exist lists as empty. Raises HubUnreachableError
-    when the Hub cannot be reached and nothing is cached.
+    A repository that does not exist lists as empty. When the Hub cannot be
+    reached, the saved listing is served marked ``cached`` (models it lacks list
+    as empty), or with nothing saved every model lists as empty, marked
+    ``offline``: this never raises for an unreachable Hub.
     """
     repos = [r for m in models for r in (m.official_repo, m.alternative_repo)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(_try_list, repos))
     unreachable = [r for r in results if isinstance(r, HubUnreachableError)]
     if unreachable:
+        reason = unreachable[0].message
+        log.info("listing offline: %s", reason)
         cached = load_cache() if use_cache else None
         if cached is None:
-            raise unreachable[0]
-        return HubListing(cached.models, cached.fetched_at, True, unreachable[0].message, cached.endpoint)
+            empty = tuple(ModelListing(m.name, ()) for m in models)
+            return HubListing(empty, None, reason=reason, endpoint=endpoint(), offline=True)
+        saved = {m.name.lower(): m for m in cached.models}
+        complete = tuple(saved.get(m.name.lower()) or ModelListing(m.name, ()) for m in models)
+        return HubListing(complete, cached.fetched_at, True, reason, cached.endpoint, offline=True)
     by_repo = dict(zip(repos, results))
     listings = []
     for m in models:

@@ -1,8 +1,11 @@
-"""The model manager: the eight Qwen3 sizes, their quantizations, downloads and fit.
+"""The model manager: the Qwen3 catalog, its quantizations, downloads and fit.
 
-Listing the Hub and probing the machine run on a background thread; downloads
-run in their own processes (app.models.download) and are polled by a timer, so
-the window never waits on the network.
+The eight original sizes (thinking on or off), then the 2507 generation (one mode
+each, 262K context). Listing the Hub and probing the machine run on a background
+thread; downloads run in their own processes (app.models.download) and are
+polled by a timer, so the window never waits on the network. With the Hub
+unreachable and no saved listing, every catalog model is still shown with its
+estimated size and fit, and one sentence says why no quantization is listed.
 
 Signals:
     model_chosen(str, object): load this GGUF with these LoadOptions (None: its saved ones).
@@ -16,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -33,11 +36,12 @@ from PySide6.QtWidgets import (
 
 from app.backend.errors import EngineError
 from app.models import fit, hub
-from app.models.catalog import CATALOG, find
+from app.models.catalog import CATALOG, CatalogModel, find
 from app.models.download import Download, Progress, entry_state
+from app.models.gguf_file import read_gguf_info
 from app.models.hub import GGUFEntry, HubListing
 from app.models.machine import Machine, probe_machine
-from app.models.store_dir import delete_model, import_model, installed_models
+from app.models.store_dir import InstalledModel, delete_model, import_model, installed_models
 from app.ui.load_settings import LoadSettingsDialog, open_load_settings
 from app.ui.settings import Settings
 
@@ -45,6 +49,8 @@ log = logging.getLogger("qwendesk.ui.models")
 POLL_MS = 200
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 GiB = 2**30
+# The tree's columns.
+COL_NAME, COL_THINK, COL_CTX, COL_SIZE, COL_FIT, COL_STATUS = range(6)
 # A download's state as shown after its progress (source texts, translated when shown).
 STATE_TEXT = {
     "idle": QT_TRANSLATE_NOOP("ModelManager", "idle"),
@@ -61,6 +67,11 @@ def _tr(text: str) -> str:
 
 def human_size(n: float) -> str:
     return f"{n / GiB:.1f} GB" if n >= GiB / 10 else f"{n / 2**20:.0f} MB"
+
+
+def ctx_label(n: int) -> str:
+    """262,144 → "262K", 32,768 → "32K"."""
+    return f"{n // 1000}K"
 
 
 def progress_text(p: Progress) -> str:
@@ -88,22 +99,31 @@ class ModelManager(QDialog):
         self.settings = settings
         self.setWindowTitle(self.tr("Models"))
         self.setAcceptDrops(True)
-        self.resize(860, 560)
+        self.resize(1040, 600)
         self.machine_label = QLabel(self.tr("Looking at this machine…"))
         self.machine_label.setWordWrap(True)
         self.recommend_label = QLabel()
         self.recommend_label.setWordWrap(True)
+        self.recommend_label.hide()  # shown when there is something to recommend (or to say why not)
         self.recommend_button = QPushButton(self.tr("Download"))
         self.recommend_button.hide()
         self.recommend_button.clicked.connect(self._download_recommended)
         self.listing_label = QLabel(self.tr("Listing Qwen3 GGUFs on the Hugging Face Hub…"))
+        self.listing_label.setWordWrap(True)
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(
-            [self.tr("Model"), self.tr("Size"), self.tr("Fit at 16K context"), self.tr("Status")]
+            [
+                self.tr("Model"),
+                self.tr("Thinking"),
+                self.tr("Context"),
+                self.tr("Size"),
+                self.tr("Fit at 16K context"),
+                self.tr("Status"),
+            ]
         )
-        self.tree.setColumnWidth(0, 230)
-        self.tree.setColumnWidth(1, 80)
-        self.tree.setColumnWidth(2, 260)
+        widths = {COL_NAME: 250, COL_THINK: 100, COL_CTX: 75, COL_SIZE: 75, COL_FIT: 200}
+        for column, width in widths.items():
+            self.tree.setColumnWidth(column, width)
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         self.download_button = QPushButton(self.tr("Download"))
         self.pause_button = QPushButton(self.tr("Pause"))
@@ -147,6 +167,7 @@ class ModelManager(QDialog):
         self.downloads: dict[str, Download] = {}
         self.bars: dict[str, QProgressBar] = {}
         self._recommended: GGUFEntry | None = None
+        self._file_fits: dict[tuple[str, int], str] = {}  # (path, size) → fit text of a local GGUF
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwendesk-hub")
         self._pending: Future | None = None
         self._timer = QTimer(self)
@@ -171,10 +192,21 @@ class ModelManager(QDialog):
             machine, listing = future.result()
             self.machine = machine
             self.machine_label.setText(self.tr("This machine: {machine}").format(machine=machine.describe()))
+            self.listing_label.setToolTip("")
             if isinstance(listing, EngineError):
                 self.listing_label.setText(
                     self.tr("Could not list the Hub: {error}").format(error=listing.message)
                 )
+            elif not listing.listed:
+                self.listing = listing
+                self.listing_label.setText(
+                    self.tr(
+                        "The Hugging Face Hub could not be reached, so quantizations are not listed; "
+                        "downloaded and imported models work offline, and Import GGUF… adds a GGUF "
+                        "you already have."
+                    )
+                )
+                self.listing_label.setToolTip(listing.reason or "")  # the technical detail, on demand
             else:
                 self.listing = listing
                 self.listing_label.setText(
@@ -182,7 +214,7 @@ class ModelManager(QDialog):
                     if listing.cached
                     else self.tr("Qwen3 GGUFs on the Hub:")
                 )
-                self._fill()
+            self._fill()  # every catalog model, whatever the listing: estimates where nothing is listed
         for key, d in list(self.downloads.items()):
             p = d.poll()
             self._show_progress(key, p)
@@ -196,43 +228,123 @@ class ModelManager(QDialog):
         self.tree.clear()
         self.bars.clear()
         listing = self.listing
+        group = None
         for model in CATALOG:
-            top = QTreeWidgetItem([model.name, "", "", ""])
+            if model.generation != group:
+                group = model.generation
+                self._add_group_row(
+                    self.tr("Qwen3-2507 · newer generation: one mode each, 262K context")
+                    if model.is_2507
+                    else self.tr("Qwen3 · the eight original sizes: thinking on or off")
+                )
+            top = self._model_row(model)
             self.tree.addTopLevelItem(top)
             ml = listing.model(model.name) if listing else None
             if not (ml and ml.entries):
                 # Nothing listed (offline with no saved listing, or the Hub lacks it): an estimate.
                 size = fit.estimated_file_size(model, fit.RECOMMEND_QUANT)
-                top.setText(1, f"≈{human_size(size)}")
+                top.setText(COL_SIZE, f"≈{human_size(size)}")
                 top.setToolTip(
-                    1,
+                    COL_SIZE,
                     self.tr("Estimated for {quant} from the parameter count").format(
                         quant=fit.RECOMMEND_QUANT
                     ),
                 )
-                top.setText(3, self.tr("not listed") if listing else "")
+                top.setText(COL_FIT, self._fit_for(model, size))
+                if listing is not None:
+                    top.setText(COL_STATUS, self.tr("not listed") if listing.listed else self.tr("estimate"))
             for entry in ml.entries if ml else ():
-                child = QTreeWidgetItem([entry.quant, human_size(entry.size), self._fit_text(entry), ""])
-                child.setData(0, ENTRY_ROLE, entry)
+                child = QTreeWidgetItem(["", "", "", "", "", ""])
+                child.setText(COL_NAME, entry.quant)
+                child.setText(COL_SIZE, human_size(entry.size))
+                child.setText(COL_FIT, self._fit_text(entry))
+                child.setData(COL_NAME, ENTRY_ROLE, entry)
                 top.addChild(child)
                 self._show_state(child, entry)
             top.setExpanded(False)
-        local = QTreeWidgetItem([self.tr("On this machine"), "", "", ""])
+        local = QTreeWidgetItem([self.tr("On this machine")])
         self.tree.addTopLevelItem(local)
         for m in installed_models():
-            how = self.tr("downloaded") if m.repo else self.tr("imported")
-            item = QTreeWidgetItem([m.name, human_size(m.size), "", how])
-            item.setData(0, ENTRY_ROLE, m)
+            item = QTreeWidgetItem(["", "", "", "", "", ""])
+            item.setText(COL_NAME, m.name)
+            item.setText(COL_SIZE, human_size(m.size))
+            item.setText(COL_FIT, self._local_fit_text(m))
+            item.setText(COL_STATUS, self.tr("downloaded") if m.repo else self.tr("imported"))
+            item.setData(COL_NAME, ENTRY_ROLE, m)
             local.addChild(item)
         local.setExpanded(True)
         self._recommend()
+        self.recommend_label.setVisible(bool(self.recommend_label.text()))
         self._update_buttons()
+
+    def _add_group_row(self, text: str) -> None:
+        """A heading row across the tree (not selectable): which generation follows."""
+        row = QTreeWidgetItem([text])
+        row.setFlags(Qt.ItemFlag.ItemIsEnabled)
+        font = QFont(row.font(COL_NAME))
+        font.setBold(True)
+        row.setFont(COL_NAME, font)
+        self.tree.addTopLevelItem(row)
+        row.setFirstColumnSpanned(True)
+
+    def _model_row(self, model: CatalogModel) -> QTreeWidgetItem:
+        """A catalog model's row: name, how it thinks, its context."""
+        think = {
+            "hybrid": self.tr("on or off"),
+            "never": self.tr("no thinking"),
+            "always": self.tr("always thinks"),
+        }
+        row = QTreeWidgetItem(["", "", "", "", "", ""])
+        row.setText(COL_NAME, model.name)
+        row.setText(COL_THINK, think.get(model.think, model.think))
+        if model.is_2507:
+            row.setToolTip(COL_NAME, self.tr("Qwen3-2507: the newer generation"))
+        tips = {
+            "hybrid": self.tr("The Think switch turns thinking on or off"),
+            "never": self.tr("An Instruct model: answers directly, never thinks"),
+            "always": self.tr("A Thinking model: always reasons before answering"),
+        }
+        row.setToolTip(COL_THINK, tips.get(model.think, ""))
+        if model.max_ctx > model.native_ctx:
+            row.setText(COL_CTX, f"{ctx_label(model.native_ctx)}–{ctx_label(model.max_ctx)}")
+            row.setToolTip(
+                COL_CTX,
+                self.tr("{native} tokens natively, up to {max} with YaRN").format(
+                    native=f"{model.native_ctx:,}", max=f"{model.max_ctx:,}"
+                ),
+            )
+        else:
+            row.setText(COL_CTX, ctx_label(model.native_ctx))
+            row.setToolTip(COL_CTX, self.tr("{native} tokens").format(native=f"{model.native_ctx:,}"))
+        return row
 
     def _fit_text(self, entry: GGUFEntry) -> str:
         model = find(entry.repo.split("/")[-1].removesuffix("-GGUF"))
-        if model is None or self.machine is None:
+        return "" if model is None else self._fit_for(model, entry.size)
+
+    def _fit_for(self, model: CatalogModel, size: int) -> str:
+        """The fit verdict at 16K context for ``model`` in a file of ``size`` bytes."""
+        if self.machine is None:
             return ""
-        est = fit.estimate(model, machine=self.machine, weights_bytes=entry.size, n_ctx=16_384)
+        n_ctx = min(fit.RECOMMEND_CTX, model.max_ctx)
+        return self._verdict_text(fit.estimate(model, machine=self.machine, weights_bytes=size, n_ctx=n_ctx))
+
+    def _local_fit_text(self, m: InstalledModel) -> str:
+        """The fit of a file on disk, from its GGUF header (remembered per path and size)."""
+        if self.machine is None:
+            return ""
+        key = (str(m.path), m.size)
+        if key not in self._file_fits:
+            try:
+                info = read_gguf_info(m.path)
+                est = fit.estimate(info, machine=self.machine, n_ctx=fit.RECOMMEND_CTX)
+                self._file_fits[key] = self._verdict_text(est)
+            except Exception as exc:  # an unreadable header: no verdict, the row stays
+                log.info("no fit estimate for %s: %s", m.path, exc)
+                self._file_fits[key] = ""
+        return self._file_fits[key]
+
+    def _verdict_text(self, est: fit.FitEstimate) -> str:
         labels = {
             "gpu": self.tr("fits on the GPU"),
             "partial": self.tr("{on_gpu}/{layers} layers on GPU").format(
@@ -248,7 +360,7 @@ class ModelManager(QDialog):
     def _show_state(self, item: QTreeWidgetItem, entry: GGUFEntry) -> None:
         state = entry_state(entry)
         shown = {"downloaded": self.tr("downloaded"), "partial": self.tr("partly downloaded")}
-        item.setText(3, shown.get(state or "", ""))
+        item.setText(COL_STATUS, shown.get(state or "", ""))
 
     def _recommend(self) -> None:
         if self.machine is None or self.listing is None or installed_models():
@@ -257,6 +369,10 @@ class ModelManager(QDialog):
             return
         sizes = {(m.name, e.quant): e.size for m in self.listing.models for e in m.entries}
         offered = [m for m in CATALOG if (m.name, fit.RECOMMEND_QUANT) in sizes]  # only what can be had
+        if not offered:  # offline with no saved listing: nothing can be downloaded now
+            self.recommend_label.setText("")
+            self.recommend_button.hide()
+            return
         pick = fit.recommend(self.machine, offered, sizes)
         if pick is None:
             self.recommend_label.setText(self.tr("No Qwen3 model on offer fits this machine comfortably."))
@@ -276,7 +392,7 @@ class ModelManager(QDialog):
 
     def selected(self) -> Any:
         item = self.tree.currentItem()
-        return None if item is None else item.data(0, ENTRY_ROLE)
+        return None if item is None else item.data(COL_NAME, ENTRY_ROLE)
 
     def _update_buttons(self) -> None:
         sel = self.selected()
@@ -402,7 +518,7 @@ class ModelManager(QDialog):
         if bar is None:
             bar = self.bars[key] = QProgressBar()
             bar.setRange(0, 1000)
-            self.tree.setItemWidget(item, 3, bar)
+            self.tree.setItemWidget(item, COL_STATUS, bar)
         bar.setValue(int(p.fraction * 1000))
         bar.setFormat(progress_text(p))
 
@@ -411,7 +527,7 @@ class ModelManager(QDialog):
             top = self.tree.topLevelItem(i)
             for j in range(top.childCount() if top is not None else 0):
                 child = top.child(j) if top is not None else None
-                data = child.data(0, ENTRY_ROLE) if child is not None else None
+                data = child.data(COL_NAME, ENTRY_ROLE) if child is not None else None
                 if isinstance(data, GGUFEntry) and _key(data) == key:
                     return child
         return None

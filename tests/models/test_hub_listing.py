@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from app.models.catalog import CATALOG, ORIGINALS
 from app.models.hub import (
     RemoteFile,
     cache_path,
@@ -16,7 +17,7 @@ from app.models.hub import (
     list_catalog,
     parse_quant,
 )
-from app.models.hub_errors import HubNotFoundError, HubUnreachableError
+from app.models.hub_errors import HubNotFoundError
 from tests.models.fake_hub import FakeHub, closed_port_url, serve, sha256
 
 
@@ -97,21 +98,57 @@ def test_offline_serves_the_cache_marked_as_cached(monkeypatch: pytest.MonkeyPat
         fresh = list_catalog()
     offline = list_catalog()  # same endpoint, nothing listening any more
     assert offline.cached and offline.reason and "Cannot reach" in offline.reason
+    assert offline.offline and offline.listed
     assert offline.fetched_at == fresh.fetched_at
     assert offline.models == fresh.models
 
 
-def test_unreachable_without_cache_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_without_cache_lists_every_catalog_model_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_ENDPOINT", closed_port_url())
-    with pytest.raises(HubUnreachableError, match="Cannot reach the Hugging Face Hub"):
-        list_catalog()
+    listing = list_catalog()  # a first run without a network is not an error
+    assert listing.offline and not listing.cached and not listing.listed
+    assert listing.reason and "Cannot reach the Hugging Face Hub" in listing.reason
+    assert listing.fetched_at is None
+    assert [m.name for m in listing.models] == [m.name for m in CATALOG]
+    assert all(m.entries == () and m.errors == () for m in listing.models)
+    assert not cache_path().exists()  # nothing to save: the next online listing is the first
 
 
 def test_corrupt_cache_is_ignored(monkeypatch: pytest.MonkeyPatch, qwendesk_home: Path) -> None:
     monkeypatch.setenv("HF_ENDPOINT", closed_port_url())
     cache_path().write_text("{not json")
-    with pytest.raises(HubUnreachableError):
-        list_catalog()
+    listing = list_catalog()
+    assert listing.offline and not listing.cached
+    assert [m.name for m in listing.models] == [m.name for m in CATALOG]
+
+
+def test_a_cache_from_before_the_2507_models_still_lists_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    with serve(monkeypatch) as hub:
+        _publish(hub)
+        list_catalog(ORIGINALS)  # saved when the catalog had only the eight originals
+    offline = list_catalog()
+    assert offline.cached and offline.offline and offline.listed
+    assert [m.name for m in offline.models] == [m.name for m in CATALOG]
+    q4 = offline.model("Qwen3-4B")
+    assert q4 is not None and len(q4.entries) == 3
+    new = offline.model("Qwen3-4B-Instruct-2507")
+    assert new is not None and new.entries == ()
+
+
+def test_2507_models_are_listed_from_their_repos(hub: FakeHub) -> None:
+    hub.add_file("Qwen/Qwen3-4B-Instruct-2507-GGUF", "Qwen3-4B-Instruct-2507-Q4_K_M.gguf", b"i" * 300)
+    hub.add_file("unsloth/Qwen3-4B-Thinking-2507-GGUF", "Qwen3-4B-Thinking-2507-Q8_0.gguf", b"t" * 500)
+    listing = list_catalog()
+    assert not listing.offline and listing.listed
+    instruct, thinking = listing.model("Qwen3-4B-Instruct-2507"), listing.model("Qwen3-4B-Thinking-2507")
+    assert instruct is not None and [(e.quant, e.repo) for e in instruct.entries] == [
+        ("Q4_K_M", "Qwen/Qwen3-4B-Instruct-2507-GGUF")
+    ]
+    assert thinking is not None and [(e.quant, e.repo) for e in thinking.entries] == [
+        ("Q8_0", "unsloth/Qwen3-4B-Thinking-2507-GGUF")
+    ]
+    original = listing.model("Qwen3-4B")
+    assert original is not None and original.entries == ()  # the files are not mixed up between them
 
 
 def test_find_entry_defaults_and_errors(hub: FakeHub) -> None:

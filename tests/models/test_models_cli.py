@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from app.cli.models import OFFLINE_NOTE
+from app.models.catalog import CATALOG, ORIGINALS
 from tests.models.conftest import NAME, REPO
 from tests.models.fake_hub import FakeHub, closed_port_url
 
@@ -49,7 +52,10 @@ def test_list_pull_rm(hub: FakeHub, qwendesk_home: Path) -> None:
     assert again.returncode == 0 and "already downloaded" in again.stderr
 
     human = _qwendesk(qwendesk_home, closed_port_url(), "list")  # another endpoint, no cache for it
-    assert human.returncode == 1 and human.stderr.startswith("qwendesk: error: Cannot reach")
+    assert human.returncode == 0 and human.stderr == OFFLINE_NOTE + "\n"
+    on_this_machine = human.stdout.split("On this machine")[1]
+    assert NAME in on_this_machine and REPO in on_this_machine  # downloaded models are listed offline
+    assert "[fits" in on_this_machine or "[won't fit" in on_this_machine or "[tight" in on_this_machine
 
     human = _qwendesk(qwendesk_home, hub.url, "list")
     assert "Q4_K_M" in human.stdout and "[downloaded" in human.stdout
@@ -58,6 +64,51 @@ def test_list_pull_rm(hub: FakeHub, qwendesk_home: Path) -> None:
     assert removed.returncode == 0 and "MB freed" in removed.stdout
     assert not final.exists()
     assert not [r for r in hub.log if "agent-harnesses" in r.path]  # no telemetry side-requests
+
+
+def test_offline_first_run_lists_the_catalog(qwendesk_home: Path, scripted_model: Path) -> None:
+    """No network, no saved listing: every catalog model with an estimate, one sentence, exit 0."""
+    unreachable = closed_port_url()
+    assert _qwendesk(qwendesk_home, unreachable, "import", str(scripted_model)).returncode == 0
+    human = _qwendesk(qwendesk_home, unreachable, "list")
+    assert human.returncode == 0, human.stderr
+    assert human.stderr == OFFLINE_NOTE + "\n"  # the one plain sentence, no errno, no traceback
+    assert "Errno" not in human.stdout + human.stderr and "Traceback" not in human.stderr
+    assert "could not be reached" in OFFLINE_NOTE and "qwendesk models import FILE.gguf" in OFFLINE_NOTE
+    lines = human.stdout.splitlines()
+    heads = [i for i, line in enumerate(lines) if line.split("  ")[0] in {m.name for m in CATALOG}]
+    assert [lines[i].split("  ")[0] for i in heads] == [m.name for m in CATALOG]  # all, in catalog order
+    group = lines.index("Qwen3-2507 (newer generation)")
+    assert heads[len(ORIGINALS) - 1] < group < heads[len(ORIGINALS)]  # the originals, then the 2507 group
+    assert lines[heads[0]] == "Qwen3-0.6B  hybrid thinking, 32K context"
+    assert lines[heads[2]] == "Qwen3-4B  hybrid thinking, 32K context (131K with YaRN)"
+    names = [lines[i] for i in heads]
+    assert "Qwen3-4B-Instruct-2507  no thinking, 262K context" in names
+    assert "Qwen3-235B-A22B-Thinking-2507  always thinks, 262K context" in names
+    for i in heads:  # each model: its estimated Q4_K_M size and fit, marked as an estimate
+        estimate = lines[i + 1]
+        assert estimate.lstrip().startswith("Q4_K_M") and " ~" in estimate, estimate
+        assert "estimate" in estimate and "[" in estimate, estimate  # and a fit verdict
+    assert re.match(r"  Q4_K_M +~2\.4 GB  estimate  \[", lines[heads[2] + 1])  # Qwen3-4B
+    local = lines[lines.index("On this machine") + 1]
+    assert "scripted.gguf" in local and "imported" in local and "[" in local
+
+    listed = _qwendesk(qwendesk_home, unreachable, "list", "--json")
+    assert listed.returncode == 0 and listed.stderr == OFFLINE_NOTE + "\n"
+    data = json.loads(listed.stdout)
+    assert data["offline"] is True and data["cached"] is False and data["fetched_at"] is None
+    assert "Cannot reach" in data["reason"]
+    assert [m["name"] for m in data["models"]] == [m.name for m in CATALOG]
+    by_name = {m["name"]: m for m in data["models"]}
+    assert all(m["quants"] == [] for m in data["models"])
+    thinking = by_name["Qwen3-30B-A3B-Thinking-2507"]
+    assert (thinking["generation"], thinking["think"]) == ("Qwen3-2507", "always")
+    assert thinking["native_ctx"] == thinking["max_ctx"] == 262_144
+    assert by_name["Qwen3-8B"]["think"] == "hybrid" and by_name["Qwen3-8B"]["max_ctx"] == 131_072
+    estimate = by_name["Qwen3-4B"]["estimate"]
+    assert estimate["quant"] == "Q4_K_M" and estimate["size"] > 2_000_000_000 and estimate["fit"]
+    [imported] = data["installed"]
+    assert imported["repo"] is None and imported["name"] == "scripted" and imported["fit"]
 
 
 def test_errors_are_one_line_without_traceback(hub: FakeHub, qwendesk_home: Path, tmp_path: Path) -> None:

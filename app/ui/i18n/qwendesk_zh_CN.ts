@@ -50,12 +50,12 @@
 <context>
     <name>ApiServerDialog</name>
     <message>
-        <location filename="../api_server_dialog.py" line="+108"/>
+        <location filename="../api_server_dialog.py" line="+112"/>
         <source>Local API server</source>
         <translation>本地 API 服务</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <source>Lets other apps on this computer use the model loaded in QwenDesk through the OpenAI API (/v1/chat/completions, /v1/models). Requests take turns with your own chats.</source>
         <translation>让本机的其他应用通过 OpenAI API（/v1/chat/completions、/v1/models）使用 QwenDesk 已加载的模型。这些请求与你自己的对话轮流使用模型。</translation>
     </message>
@@ -171,7 +171,7 @@
         <translation>{name} 已附加到此对话。</translation>
     </message>
     <message>
-        <location line="+225"/>
+        <location line="+234"/>
         <source>The attached documents (about {tokens} tokens) do not fit in the loaded context: this answer uses the most relevant passages.</source>
         <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
     </message>
@@ -199,7 +199,7 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../composer.py" line="+89"/>
+        <location filename="../composer.py" line="+90"/>
         <source>Message Qwen3…  (Enter sends, Shift+Enter for a new line)</source>
         <translation>给 Qwen3 发消息…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
@@ -215,16 +215,17 @@
     </message>
     <message>
         <location line="+24"/>
+        <location line="+85"/>
         <source>Think</source>
         <translation>思考</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+1"/>
         <source>Thinking mode for this conversation (Qwen3&apos;s enable_thinking)</source>
         <translation>此对话的思考模式（Qwen3 的 enable_thinking）</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="-77"/>
         <source>no limit</source>
         <translation>不限</translation>
     </message>
@@ -240,12 +241,12 @@
     </message>
     <message>
         <location line="+3"/>
-        <location line="+68"/>
+        <location line="+109"/>
         <source>Choose a model…</source>
         <translation>选择模型…</translation>
     </message>
     <message>
-        <location line="-57"/>
+        <location line="-98"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -256,17 +257,37 @@
     </message>
     <message>
         <location line="+3"/>
-        <location line="+96"/>
+        <location line="+137"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location line="-89"/>
+        <location line="-130"/>
         <source>Budget:</source>
         <translation>预算：</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+51"/>
+        <source>Think: never</source>
+        <translation>思考：从不</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This model never thinks (an Instruct-2507 model): it answers directly. Load a Qwen3 or a Thinking-2507 model to see its reasoning.</source>
+        <translation>此模型从不思考（Instruct-2507 模型）：它会直接回答。加载 Qwen3 或 Thinking-2507 模型才能看到推理过程。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Think: always</source>
+        <translation>思考：始终</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This model always thinks (a Thinking-2507 model): it cannot be switched off, but the thinking budget limits it.</source>
+        <translation>此模型始终思考（Thinking-2507 模型）：无法关闭思考，但思考预算可以限制它。</translation>
+    </message>
+    <message>
+        <location line="+17"/>
         <source>Remote: {name} @ {host}</source>
         <translation>远程：{name} @ {host}</translation>
     </message>
@@ -445,7 +466,7 @@
 <context>
     <name>EngineBridge</name>
     <message>
-        <location filename="../engine_bridge.py" line="+184"/>
+        <location filename="../engine_bridge.py" line="+192"/>
         <source>Unexpected engine failure: {error}</source>
         <translation>推理引擎意外出错：{error}</translation>
     </message>
@@ -453,7 +474,7 @@
 <context>
     <name>LoadSettingsDialog</name>
     <message>
-        <location filename="../load_settings.py" line="+44"/>
+        <location filename="../load_settings.py" line="+52"/>
         <source>Load settings — {model}</source>
         <translation>加载设置 — {model}</translation>
     </message>
@@ -523,27 +544,32 @@
         <translation>量化的 KV 缓存需要开启此项</translation>
     </message>
     <message>
-        <location line="+7"/>
-        <source>Beyond the native {native} tokens: YaRN rope scaling ×{factor} will be on (it can slightly lower quality on short texts).</source>
-        <translation>超出原生的 {native} token：将启用 YaRN RoPE 缩放 ×{factor}（短文本的质量可能略有下降）。</translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>Native context (no rope scaling). Up to {max} with YaRN.</source>
-        <translation>原生上下文（不使用 RoPE 缩放）。启用 YaRN 最多可达 {max}。</translation>
-    </message>
-    <message>
-        <location line="+6"/>
-        <source>This model supports up to {max} tokens.</source>
-        <translation>此模型最多支持 {max} token。</translation>
-    </message>
-    <message>
         <location line="+6"/>
         <source>Auto ({shown} of {total})</source>
         <translation>自动（{shown}/{total}）</translation>
     </message>
     <message>
         <location line="+24"/>
+        <source>Beyond the {native} tokens this model reads without scaling: YaRN rope scaling ×{factor} (over {orig}) will be on; it can slightly lower quality on short texts.</source>
+        <translation>超出此模型无需缩放即可读取的 {native} token：将启用 YaRN RoPE 缩放 ×{factor}（基于 {orig}）；短文本的质量可能略有下降。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This file&apos;s metadata turns YaRN ×{factor} on for {max} tokens; at this context it is loaded without rope scaling, for full quality. YaRN goes on only beyond {native}.</source>
+        <translation>此文件的元数据为 {max} token 启用了 YaRN ×{factor}；在当前上下文下加载时不使用 RoPE 缩放，以保证完整质量。只有超出 {native} 时才会启用 YaRN。</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No rope scaling up to {native} tokens. Up to {max} with YaRN.</source>
+        <translation>{native} token 以内不使用 RoPE 缩放。启用 YaRN 最多可达 {max}。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Native context: up to {max} tokens without rope scaling.</source>
+        <translation>原生上下文：最多 {max} token，无需 RoPE 缩放。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>Load settings</source>
         <translation>加载设置</translation>
     </message>
@@ -551,7 +577,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="+61"/>
+        <location filename="../main_window.py" line="+64"/>
         <location line="+177"/>
         <source>New chat</source>
         <translation>新对话</translation>
@@ -770,7 +796,7 @@
         <translation>请先选择模型：加载设置按模型分别保存。</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+35"/>
         <source>Connected to {host}: answers come from {model} there.</source>
         <translation>已连接到 {host}：回答来自那里的 {model}。</translation>
     </message>
@@ -873,7 +899,7 @@
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../model_manager.py" line="+50"/>
+        <location filename="../model_manager.py" line="+56"/>
         <source>idle</source>
         <translation>未开始</translation>
     </message>
@@ -898,7 +924,7 @@
         <translation>已取消</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+18"/>
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
@@ -924,39 +950,49 @@
     </message>
     <message>
         <location line="+4"/>
-        <location line="+12"/>
-        <location line="+180"/>
+        <location line="+20"/>
+        <location line="+275"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location line="-189"/>
-        <location line="+66"/>
+        <location line="-292"/>
+        <location line="+75"/>
         <source>Listing Qwen3 GGUFs on the Hugging Face Hub…</source>
         <translation>正在获取 Hugging Face Hub 上的 Qwen3 GGUF 列表…</translation>
     </message>
     <message>
-        <location line="-63"/>
+        <location line="-70"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
+        <source>Thinking</source>
+        <translation>思考</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Context</source>
+        <translation>上下文</translation>
+    </message>
+    <message>
+        <location line="+1"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Fit at 16K context</source>
         <translation>16K 上下文下的适配情况</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>Status</source>
         <translation>状态</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
@@ -991,17 +1027,22 @@
         <translation>导入 GGUF…</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+57"/>
         <source>This machine: {machine}</source>
         <translation>本机：{machine}</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Could not list the Hub: {error}</source>
         <translation>无法获取 Hub 上的模型列表：{error}</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
+        <source>The Hugging Face Hub could not be reached, so quantizations are not listed; downloaded and imported models work offline, and Import GGUF… adds a GGUF you already have.</source>
+        <translation>无法连接 Hugging Face Hub，因此未列出量化版本；已下载和已导入的模型可离线使用，“导入 GGUF…”可添加你已有的 GGUF。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>Qwen3 GGUFs on the Hub (saved listing: the Hub is unreachable):</source>
         <translation>Hub 上的 Qwen3 GGUF（无法连接 Hub，显示的是已保存的列表）：</translation>
     </message>
@@ -1016,33 +1057,93 @@
         <translation>下载失败</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+12"/>
+        <source>Qwen3-2507 · newer generation: one mode each, 262K context</source>
+        <translation>Qwen3-2507 · 较新一代：每个模型只有一种模式，262K 上下文</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Qwen3 · the eight original sizes: thinking on or off</source>
+        <translation>Qwen3 · 最初的八种规模：思考可开可关</translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>Estimated for {quant} from the parameter count</source>
         <translation>根据参数量估算的 {quant} 大小</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>not listed</source>
         <translation>未列出</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+0"/>
+        <source>estimate</source>
+        <translation>估算</translation>
+    </message>
+    <message>
+        <location line="+10"/>
         <source>On this machine</source>
         <translation>本机已有</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <location line="+27"/>
+        <location line="+7"/>
+        <location line="+89"/>
         <source>downloaded</source>
         <translation>已下载</translation>
     </message>
     <message>
-        <location line="-27"/>
+        <location line="-89"/>
         <source>imported</source>
         <translation>已导入</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+20"/>
+        <source>on or off</source>
+        <translation>可开可关</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>no thinking</source>
+        <translation>不思考</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>always thinks</source>
+        <translation>始终思考</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Qwen3-2507: the newer generation</source>
+        <translation>Qwen3-2507：较新一代</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The Think switch turns thinking on or off</source>
+        <translation>用“思考”开关打开或关闭思考</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>An Instruct model: answers directly, never thinks</source>
+        <translation>Instruct 模型：直接回答，从不思考</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A Thinking model: always reasons before answering</source>
+        <translation>Thinking 模型：总是先推理再回答</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>{native} tokens natively, up to {max} with YaRN</source>
+        <translation>原生 {native} token，启用 YaRN 最多 {max}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{native} tokens</source>
+        <translation>{native} token</translation>
+    </message>
+    <message>
+        <location line="+31"/>
         <source>fits on the GPU</source>
         <translation>可完全放入 GPU</translation>
     </message>
@@ -1077,7 +1178,7 @@
         <translation>部分已下载</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+16"/>
         <source>No Qwen3 model on offer fits this machine comfortably.</source>
         <translation>没有能在本机流畅运行的 Qwen3 模型。</translation>
     </message>
