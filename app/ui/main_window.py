@@ -239,8 +239,14 @@ class MainWindow(QMainWindow):
     def _show_header(self) -> None:
         conv = self.controller.conversation
         self.title.setText(conv.title if conv else self.tr("New chat"))
-        think = conv.think if conv else self.composer.think.isChecked()
-        self.mode_badge.setText(self.tr("Thinking on") if think else self.tr("Thinking off"))
+        mode = self.bridge.think_mode
+        if mode == "never":
+            self.mode_badge.setText(self.tr("No thinking (model)"))
+        elif mode == "always":
+            self.mode_badge.setText(self.tr("Always thinks (model)"))
+        else:
+            think = conv.think if conv else self.composer.wants_think
+            self.mode_badge.setText(self.tr("Thinking on") if think else self.tr("Thinking off"))
         remote = conv.remote if conv else None
         self.remote_badge.setVisible(remote is not None)
         if remote is not None:
@@ -394,6 +400,7 @@ class MainWindow(QMainWindow):
         self.use_local_action.setEnabled(
             self.bridge.remote is not None and self.bridge.model_path is not None
         )
+        self._show_header()  # the badge says what the model in use does with thinking
         remote = self.bridge.remote
         if remote is not None:
             self.statusBar().showMessage(

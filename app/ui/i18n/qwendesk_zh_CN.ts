@@ -734,7 +734,17 @@
         <translation>关于 QwenDesk(&amp;A)</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+56"/>
+        <source>No thinking (model)</source>
+        <translation>不思考（模型）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Always thinks (model)</source>
+        <translation>始终思考（模型）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>Thinking on</source>
         <translation>思考：开</translation>
     </message>
@@ -796,7 +806,7 @@
         <translation>请先选择模型：加载设置按模型分别保存。</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+36"/>
         <source>Connected to {host}: answers come from {model} there.</source>
         <translation>已连接到 {host}：回答来自那里的 {model}。</translation>
     </message>
@@ -949,14 +959,14 @@
         <translation>正在检测本机配置…</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <location line="+20"/>
-        <location line="+275"/>
+        <location line="+276"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location line="-292"/>
+        <location line="-293"/>
         <location line="+75"/>
         <source>Listing Qwen3 GGUFs on the Hugging Face Hub…</source>
         <translation>正在获取 Hugging Face Hub 上的 Qwen3 GGUF 列表…</translation>
@@ -1088,17 +1098,17 @@
     </message>
     <message>
         <location line="+7"/>
-        <location line="+89"/>
+        <location line="+90"/>
         <source>downloaded</source>
         <translation>已下载</translation>
     </message>
     <message>
-        <location line="-89"/>
+        <location line="-90"/>
         <source>imported</source>
         <translation>已导入</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>on or off</source>
         <translation>可开可关</translation>
     </message>
