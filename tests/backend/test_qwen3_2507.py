@@ -9,7 +9,10 @@ import pytest
 
 from app.backend.engine import Engine
 from app.backend.protocol import Answer, ChatMessage, Done, GenerationRequest, Reasoning
+from app.models.fit import estimate
 from app.models.gguf_file import read_gguf_info
+from app.models.load_options import LoadOptions, auto_gpu_layers
+from app.models.machine import Machine
 from app.models.synthetic import (
     write_2507_gguf,
     write_benchmark_gguf,
@@ -101,6 +104,12 @@ def test_a_split_model_loads_and_counts_every_part(engine: Engine, tmp_path: Pat
     assert info.file_size == sum(p.stat().st_size for p in parts)
     whole = read_gguf_info(write_scripted_gguf(tmp_path / "whole.gguf", quant="q8_0"))
     assert info.tensor_bytes == whole.tensor_bytes
+    # So the fit estimate and the automatic GPU layers see the whole model, not its first part.
+    gib = 1024**3
+    gpu = Machine(ram_total=64 * gib, ram_available=60 * gib, backend="CUDA", gpu_free=int(0.4 * gib))
+    assert estimate(info, machine=gpu).weights_bytes == estimate(whole, machine=gpu).weights_bytes
+    options = LoadOptions(n_ctx=4096)
+    assert auto_gpu_layers(info, gpu, options) == auto_gpu_layers(whole, gpu, options)
     engine.load(str(first))
     assert run(engine, GenerationRequest(HI))[1] == "Hello! How can I help?"
 
@@ -114,7 +123,10 @@ def _logits(path: Path, plan_ctx: int, prompt: list[int], *, rope: bool = True) 
     code = f"""
 import json, llama_cpp
 from app.backend.worker import rope_kwargs
+from app.models.fit import estimate
 from app.models.gguf_file import read_gguf_info
+from app.models.load_options import LoadOptions, auto_gpu_layers
+from app.models.machine import Machine
 from app.models.load_plan import make_plan
 plan = make_plan(read_gguf_info({str(path)!r}), n_ctx={plan_ctx}, n_threads=1)
 llm = llama_cpp.Llama({str(path)!r}, n_ctx=plan.n_ctx, n_threads=1, verbose=False,

@@ -1,0 +1,26 @@
+"""Benchmarks must keep running: each one that has a quick mode is run in it (figures are not checked)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.timeout(180)
+def test_threads_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
+    env_home = {"QWENDESK_HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "threads.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=170,
+        env={**os.environ, **env_home},
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "<!-- bench:threads -->" in r.stdout and "| 1 |" in r.stdout
