@@ -7,28 +7,36 @@ resuming starts a new one that carries on from what is on disk. Nothing here
 imports Qt: the window polls :meth:`Download.poll` from a timer, the CLI calls
 :meth:`Download.run`.
 
-Plain HTTP (any server that is not the Hub's Xet storage, e.g. a mirror or the
-test server): a GET of the file's ``resolve`` URL (redirects followed) with
-``Range: bytes=N-`` appends to ``<file>.part``; the sidecar ``<file>.part.json``
-records the expected size, SHA-256, URL and ETag, so a download cut off by a
-crash or a reboot resumes in a later process where it stopped (a changed file on
-the Hub discards the stale part). Dropped connections are retried with backoff;
-after that the error says to resume later. When the last byte is in, the SHA-256
-of the whole file must equal the Hub's LFS SHA-256, or the part is deleted; only
-then is ``.part`` renamed to the final name. Headers (user agent, the token of
-the user's ``hf auth login`` for gated repos) come from huggingface_hub's
+Every file, Xet-backed or not, is fetched one way: a GET of the file's
+``resolve`` URL (redirects followed) with ``Range: bytes=N-`` appends to
+``<file>.part``; the sidecar ``<file>.part.json`` records the expected size,
+SHA-256, URL and ETag, so a download cut off by a pause, a quit, a crash or a
+reboot resumes in a later process where it stopped (a changed file on the Hub
+discards the stale part). Dropped connections are retried with backoff; after
+that the error says to resume later. When the last byte is in, the SHA-256 of
+the whole file must equal the Hub's LFS SHA-256, or the part is deleted; only
+then is ``.part`` renamed to the final name. So at any moment the models dir
+holds, for a file, its verified final name, or our ``.part`` + ``.part.json``,
+or nothing; cancel deletes the part. Headers (user agent, the token of the
+user's ``hf auth login`` for gated repos) come from huggingface_hub's
 ``build_hf_headers`` and the connection from its shared httpx2 session.
 
-Xet path: when the file's HEAD metadata (``huggingface_hub.get_hf_file_metadata``)
-carries Xet headers (``X-Xet-Hash`` and a refresh route, parsed into
-``xet_file_data``) and ``hf_xet`` is importable (``is_xet_available()``), the child
-calls ``hf_hub_download(repo, path, local_dir=<owner>--<repo>)`` instead: it
-writes into ``local_dir/.cache/huggingface/download/`` and moves the file into
-place only when complete, so no partial file ever has the final name. Cancel is
-terminating the process; resume relies on hf_xet's chunk cache (in the HF cache
-dir) to skip chunks it already has, not on our ``.part``. Progress comes from
-the ``tqdm_class`` hook, which hf_xet's progress reporter updates. The SHA-256
-check after it is ours. This path is not exercised by the tests (no Xet server).
+Why not the Xet protocol (``hf_hub_download``, which uses ``hf_xet`` when the
+HEAD metadata carries ``X-Xet-Hash`` and a ``xet-auth`` link, as the Hub's
+files now do): the Hub documents that Xet-backed files stay downloadable by any
+HTTP client through its Git LFS bridge ("Backward Compatibility with LFS": a
+legacy client gets a single URL that serves the reconstructed file, so the web
+interface and curl keep working), and huggingface_hub itself falls back to that
+plain ``resolve`` GET, resuming with a Range header, when ``hf_xet`` is missing
+or ``HF_HUB_DISABLE_XET`` is set. ``hf_hub_download(local_dir=...)`` on the other
+hand gives a file its final name before our SHA-256 check could run, writes
+``.incomplete`` temp files under ``local_dir/.cache/huggingface/download/``
+(left behind when its process is terminated, never resumed by a later process)
+and keeps its chunk cache outside the models dir. Losing Xet's deduplication
+costs nothing here: a GGUF is one blob, fetched once. The Hub documents 50 GB
+as its largest file, which is also huggingface_hub's limit for plain-HTTP
+downloads; the big Qwen3 GGUFs are split below it. :func:`drop_legacy_cache`
+removes the ``.cache`` folder an earlier version's Xet path left in a repo folder.
 """
 
 from __future__ import annotations
@@ -82,6 +90,19 @@ def part_path(final: Path) -> Path:
 
 def sidecar_path(final: Path) -> Path:
     return final.with_name(final.name + ".part.json")
+
+
+def drop_legacy_cache(repo: str, root: Path | None = None) -> None:
+    """Delete ``<repo folder>/.cache/huggingface`` (and ``.cache`` if that leaves it empty).
+
+    Only ``hf_hub_download(local_dir=...)`` writes there: its bookkeeping and the
+    ``.incomplete`` files an earlier version's Xet path left when it was paused or
+    cancelled. Nothing writes there now, so it is never a download in progress.
+    """
+    cache = repo_dir(repo, root) / ".cache"
+    shutil.rmtree(cache / "huggingface", ignore_errors=True)
+    with contextlib.suppress(OSError):
+        cache.rmdir()
 
 
 def free_bytes(path: Path) -> int:
@@ -224,6 +245,7 @@ class Download:
         for final in self.paths:
             for p in (part_path(final), sidecar_path(final), final):
                 p.unlink(missing_ok=True)
+        drop_legacy_cache(self.repo, self.root)
         self.state = "cancelled"
 
     def close(self) -> None:
@@ -367,6 +389,7 @@ def _child_main(job: _Job, conn: Connection) -> None:
             if not final.is_file():
                 _fetch(job, f, final, _Reporter(conn, i))
             conn.send(("file_done", i))
+        drop_legacy_cache(job.repo, Path(job.root))
         conn.send(("done",))
     except Exception as exc:
         err = translate(exc, what, job.endpoint)
@@ -389,45 +412,13 @@ class _Reporter:
 
 
 def _fetch(job: _Job, f: RemoteFile, final: Path, report: _Reporter) -> None:
+    """One file through ``resolve`` + Range into ``.part``, whether or not the Hub says it is Xet-backed."""
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
-    from huggingface_hub.utils._runtime import is_xet_available
 
     url = hf_hub_url(job.repo, f.path, revision=job.revision, endpoint=job.endpoint)
-    meta = get_hf_file_metadata(url, endpoint=job.endpoint)
+    meta = get_hf_file_metadata(url, endpoint=job.endpoint)  # 404 / gated / unreachable, before any write
     final.parent.mkdir(parents=True, exist_ok=True)
-    if meta.xet_file_data is not None and is_xet_available():
-        _fetch_xet(job, f, final, report)
-    else:
-        _PlainFetch(job, f, final, url, meta.etag, report).run()
-
-
-def _fetch_xet(job: _Job, f: RemoteFile, final: Path, report: _Reporter) -> None:
-    """Through hf_xet (see the module docstring for what this relies on)."""
-    from huggingface_hub import hf_hub_download
-    from tqdm.auto import tqdm
-
-    class _Tqdm(tqdm):
-        def update(self, n: float | None = 1) -> bool | None:
-            out = super().update(n)
-            report(int(self.n))
-            return out
-
-    path = hf_hub_download(
-        job.repo,
-        f.path,
-        revision=job.revision,
-        local_dir=repo_dir(job.repo, Path(job.root)),
-        endpoint=job.endpoint,
-        tqdm_class=_Tqdm,
-    )
-    digest = hashlib.sha256()
-    with open(str(path), "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            digest.update(chunk)
-    if f.sha256 and digest.hexdigest() != f.sha256:
-        final.unlink(missing_ok=True)
-        raise ChecksumMismatchError(_mismatch(job.repo, f))
-    report(f.size, force=True)
+    _PlainFetch(job, f, final, url, meta.etag, report).run()
 
 
 def _mismatch(repo: str, f: RemoteFile) -> str:

@@ -11,7 +11,11 @@ Faults, set per test: ``drop_after[path] = (n_bytes, times)`` closes the
 connection after n bytes of the next ``times`` GETs; ``missing`` answers 404 for
 listed files; ``gated`` answers 401 GatedRepo for a repo's files; ``corrupt``
 serves other bytes of the same length; ``slow_s`` sleeps between 64 KiB chunks;
-``redirect`` sends file GETs through a 302 to a "CDN" path, as the Hub does.
+``redirect`` sends file GETs through a 302 to a "CDN" path, as the Hub does;
+``xet`` marks every file Xet-backed the way the Hub does on ``resolve`` responses
+(``X-Xet-Hash`` and a ``Link: <…/xet-read-token/…>; rel="xet-auth"``), while
+still serving the bytes over plain HTTP as the Hub's LFS bridge does. There is no
+Xet server behind it: the token route is a 404.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ class FakeHub:
     corrupt: set[str] = field(default_factory=set)
     slow_s: float = 0.0
     redirect: bool = False
+    xet: bool = False
     log: list[Logged] = field(default_factory=list)
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -181,6 +186,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
             if hub.redirect and not cdn:
                 self.send_response(302)
                 self.send_header("Location", f"{hub.url}/cdn/{repo}/resolve/{COMMIT}/{path}")
+                self._xet_headers(repo, data)
                 self.send_header("X-Repo-Commit", COMMIT)
                 self.send_header("X-Linked-Etag", etag)
                 self.send_header("X-Linked-Size", str(len(data)))
@@ -200,6 +206,7 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                     self.end_headers()
                     return None
             self.send_response(206 if start else 200)
+            self._xet_headers(repo, data)
             self.send_header("X-Repo-Commit", COMMIT)
             self.send_header("ETag", etag)
             self.send_header("X-Linked-Etag", etag)
@@ -224,6 +231,12 @@ def _handler(hub: FakeHub) -> type[BaseHTTPRequestHandler]:
                 pass
             self.close_connection = True
             return None
+
+        def _xet_headers(self, repo: str, data: bytes) -> None:
+            if hub.xet:
+                self.send_header("X-Xet-Hash", sha256(b"xet:" + data))  # a Xet hash is not the SHA-256
+                token = f"{hub.url}/api/models/{repo}/xet-read-token/{COMMIT}"
+                self.send_header("Link", f'<{token}>; rel="xet-auth"')
 
     return Handler
 
