@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextCursor
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QTextBlockFormat, QTextCursor
 from PySide6.QtWidgets import QFrame, QSizePolicy, QTextBrowser, QWidget
 
 from app.render.markdown_html import COPY_SCHEME, StreamingMarkdown, render_markdown
@@ -88,9 +88,11 @@ class AnswerView(QTextBrowser):
         cursor.setPosition(self._tail_start)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
+        _plain_block(cursor)
         if update.append_html:
             cursor.insertHtml(self._localized(update.append_html))
             cursor.insertBlock()
+            _plain_block(cursor)
             self._tail_start = cursor.position()
         if update.tail_html:
             cursor.insertHtml(self._localized(update.tail_html))
@@ -132,3 +134,12 @@ class AnswerView(QTextBrowser):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit()
+
+
+def _plain_block(cursor: QTextCursor) -> None:
+    """Make the cursor's (empty) block a plain paragraph again: a block made after a list item, or
+    left where a list was removed, stays in that list, and the next HTML would show as a bullet."""
+    text_list = cursor.currentList()
+    if text_list is not None:
+        text_list.remove(cursor.block())
+    cursor.setBlockFormat(QTextBlockFormat())
