@@ -39,6 +39,7 @@ class ChatView(QScrollArea):
     def clear(self) -> None:
         for w in self.widgets:
             self._column.removeWidget(w)
+            w.hide()  # deleteLater waits for the event loop; a grab or paint before it must not show it
             w.deleteLater()
         self.widgets = []
         self._pinned = True
@@ -61,6 +62,7 @@ class ChatView(QScrollArea):
         """Drop the widgets from ``index`` on (regenerate, edit and resend)."""
         for w in self.widgets[index:]:
             self._column.removeWidget(w)
+            w.hide()
             w.deleteLater()
         del self.widgets[index:]
         self._mark_last()
