@@ -12,8 +12,11 @@ crashes in the first evaluation after a load, the engine reloads once with
 ``use_extra_bufts = false``, remembers that for this machine, and reports a
 notice instead of an error.
 
-Threading: one thread drives ``load``/``generate``; ``cancel`` may be called
-from any thread or a signal handler.
+Threading: one thread drives ``load``/``generate``/``count_tokens``; ``cancel`` may be
+called from any thread or a signal handler. What is loaded (:attr:`Engine.loaded_model`: the
+file, its plan, template and think mode) is one immutable snapshot, replaced in a single
+assignment, so other threads (the API server's ``/v1/models``) may read it at any time and
+never see one model's file with another's plan.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import ctypes
 import logging
 import multiprocessing as mp
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -31,6 +34,7 @@ from app.backend import errors
 from app.backend.chat_template import ChatTemplate, prompt_opens_reasoning
 from app.backend.machine_state import MachineState
 from app.backend.protocol import (
+    CountTokensCommand,
     Done,
     Failed,
     GenerateCommand,
@@ -43,6 +47,7 @@ from app.backend.protocol import (
     ShutdownCommand,
     Stage,
     StreamEvent,
+    TokenCounts,
     UnloadCommand,
     Unloaded,
 )
@@ -80,6 +85,17 @@ def _failure(msg: Failed) -> errors.EngineError:
     return _FAILED_KINDS.get(msg.kind, errors.EngineError)(msg.message)
 
 
+@dataclass(frozen=True)
+class LoadedModel:
+    """What the engine has loaded, all of a piece: replaced whole, never changed in place."""
+
+    info: GGUFInfo
+    plan: LoadPlan
+    template: ChatTemplate
+    loaded: Loaded
+    think_mode: ThinkMode = "hybrid"
+
+
 @dataclass
 class LoadReport:
     """What ``Engine.load`` did: the plan used and anything worth telling the user."""
@@ -102,13 +118,42 @@ class Engine:
         self._stage = self._mp.RawValue(ctypes.c_int, int(Stage.IDLE))
         self.state = state or MachineState.default()
         self.hello: Hello | None = None
-        self.info: GGUFInfo | None = None
-        self.plan: LoadPlan | None = None
-        self.template: ChatTemplate | None = None
-        self.loaded: Loaded | None = None
-        self.think_mode: ThinkMode = "hybrid"
+        self._model: LoadedModel | None = None  # the snapshot: replaced whole, read without a lock
+        self._worker_plan: LoadPlan | None = None  # the plan the worker has or is loading (crash reports)
         self._worker_has_model = False
         self._turns_since_load = 0
+
+    # -------------------------------------------------------------- state
+
+    @property
+    def loaded_model(self) -> LoadedModel | None:
+        """What is loaded now (None while nothing is, a load included): read it once, use its fields."""
+        return self._model
+
+    @property
+    def info(self) -> GGUFInfo | None:
+        model = self._model
+        return model.info if model is not None else None
+
+    @property
+    def plan(self) -> LoadPlan | None:
+        model = self._model
+        return model.plan if model is not None else None
+
+    @property
+    def template(self) -> ChatTemplate | None:
+        model = self._model
+        return model.template if model is not None else None
+
+    @property
+    def loaded(self) -> Loaded | None:
+        model = self._model
+        return model.loaded if model is not None else None
+
+    @property
+    def think_mode(self) -> ThinkMode:
+        model = self._model
+        return model.think_mode if model is not None else "hybrid"
 
     # ------------------------------------------------------------ lifecycle
 
@@ -210,19 +255,16 @@ class Engine:
         mode = think_mode(info, template)
         if mode != "hybrid":
             notices.append(Notice(describe_think_mode(mode), code=f"think_{mode}"))
-        self.info, self.template, self.think_mode = info, template, mode
-        try:
-            loaded = self._load_plan(plan, on_progress)
-        except errors.EngineError:
-            # The worker dropped the previous model before trying this one.
-            self.plan = self.info = self.template = self.loaded = None
-            self.think_mode = "hybrid"
-            raise
+        # The worker drops the previous model before loading this one: nothing is loaded from
+        # here until this load succeeds (and nothing after it fails).
+        self._model = None
+        loaded = self._load_plan(plan, on_progress)
+        self._model = LoadedModel(info=info, plan=plan, template=template, loaded=loaded, think_mode=mode)
         return LoadReport(info=info, plan=plan, loaded=loaded, notices=notices, think_mode=mode)
 
     def _load_plan(self, plan: LoadPlan, on_progress: Callable[[float], None] | None = None) -> Loaded:
         self._ensure_worker()
-        self.plan = plan
+        self._worker_plan = plan
         self._worker_has_model = False
         self._cancel.value = False
         self._send(LoadPlanCommand(plan))
@@ -231,7 +273,6 @@ class Engine:
                 if on_progress is not None:
                     on_progress(msg.fraction)
             elif isinstance(msg, Loaded):
-                self.loaded = msg
                 self._worker_has_model = True
                 self._turns_since_load = 0
                 return msg
@@ -239,8 +280,7 @@ class Engine:
 
     def unload(self) -> None:
         """Free the model's memory; the worker stays up."""
-        self.plan = self.info = self.template = self.loaded = None
-        self.think_mode = "hybrid"
+        self._model = None
         if self._worker_has_model and self._alive():
             self._send(UnloadCommand())
             for msg in self._receive():
@@ -267,16 +307,14 @@ class Engine:
         self._cancel.value = False
 
     def _generate(self, request: GenerationRequest) -> Iterator[StreamEvent]:
-        if self.plan is None or self.template is None:
-            raise errors.NoModelError("No model is loaded: choose a model first.")
-        cmd = self._command_for(request)
+        model = self._loaded_or_raise()
+        cmd = self._command_for(request, model)
         if self._proc is not None and not self._alive():  # died while idle (e.g. the OOM killer)
             gone = self._crashed()
             yield Notice(f"{gone.summary} Restarting it.", code="engine_restarted")
         retried = False
         while True:
-            if not self._worker_has_model:  # a crashed worker is replaced on the next request
-                self._load_plan(self.plan)
+            model = self._reloaded(model)  # a crashed worker is replaced on the next request
             first_turn = self._turns_since_load == 0
             self._send(cmd)
             produced = finished = False
@@ -295,11 +333,11 @@ class Engine:
                     yield msg
             except errors.WorkerCrashedError as crash:
                 finished = True
-                if retried or produced or not self._looks_like_amx_crash(crash, first_turn):
+                if retried or produced or not self._looks_like_amx_crash(crash, first_turn, model.plan):
                     raise
                 retried = True
                 log.warning("worker crashed on first decode; retrying with use_extra_bufts=false (#20824)")
-                self.plan = self.plan.with_extra_bufts(False)
+                model = replace(model, plan=model.plan.with_extra_bufts(False))  # published once reloaded
                 yield Notice(
                     "llama.cpp crashed on this CPU on its first evaluation (a known bug with AMX "
                     "CPUs, llama.cpp #20824). QwenDesk reloaded the model with extra buffer types off "
@@ -323,23 +361,38 @@ class Engine:
         except errors.EngineError:
             pass
 
-    def _looks_like_amx_crash(self, crash: errors.WorkerCrashedError, first_turn: bool) -> bool:
+    def _looks_like_amx_crash(
+        self, crash: errors.WorkerCrashedError, first_turn: bool, plan: LoadPlan
+    ) -> bool:
         return (
             first_turn
             and not self._cancel.value
-            and self.plan is not None
-            and self.plan.use_extra_bufts
+            and plan.use_extra_bufts
             and crash.stage in (Stage.PROMPT_EVAL.label, Stage.DECODING.label)
             and crash.signal in CRASH_SIGNALS
         )
 
-    def _command_for(self, request: GenerationRequest) -> GenerateCommand:
-        assert self.template is not None
-        thinking = effective_thinking(self.think_mode, request.enable_thinking)
+    def _loaded_or_raise(self) -> LoadedModel:
+        model = self._model
+        if model is None:
+            raise errors.NoModelError("No model is loaded: choose a model first.")
+        return model
+
+    def _reloaded(self, model: LoadedModel) -> LoadedModel:
+        """``model`` in the worker: loaded again (and published) if the worker lost it in a crash."""
+        if self._worker_has_model:
+            return model
+        model = replace(model, loaded=self._load_plan(model.plan))
+        self._model = model
+        return model
+
+    def _command_for(self, request: GenerationRequest, model: LoadedModel | None = None) -> GenerateCommand:
+        model = model or self._loaded_or_raise()
+        thinking = effective_thinking(model.think_mode, request.enable_thinking)
         if thinking != request.enable_thinking:  # a one-mode model: its mode's preset and budget
             request = replace(request, enable_thinking=thinking)
         sampling, budget = check_request(request)
-        prompt = self.template.render(request.messages, enable_thinking=request.enable_thinking)
+        prompt = model.template.render(request.messages, enable_thinking=request.enable_thinking)
         return GenerateCommand(
             prompt=prompt,
             sampling=sampling,
@@ -348,6 +401,31 @@ class Engine:
             budget_message=BUDGET_MESSAGE,
             starts_in_reasoning=prompt_opens_reasoning(prompt),
         )
+
+    # ------------------------------------------------------------- tokens
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each text with the loaded model's tokenizer, as plain text (a file's
+        "<|im_end|>" counts as the characters it is): one round trip to the worker for all."""
+        return self._count(CountTokensCommand(tuple(texts)))
+
+    def count_prompt(self, request: GenerationRequest) -> int:
+        """The exact prompt length of ``request``: rendered and tokenized as ``generate`` would."""
+        cmd = self._command_for(request)
+        return self._count(CountTokensCommand((cmd.prompt,), as_prompt=True))[0]
+
+    def _count(self, cmd: CountTokensCommand) -> list[int]:
+        model = self._loaded_or_raise()
+        if not cmd.texts:
+            return []
+        if self._proc is not None and not self._alive():  # died while idle: start again
+            log.warning("%s Restarting it.", self._crashed().summary)
+        self._reloaded(model)
+        self._send(cmd)
+        for msg in self._receive():
+            if isinstance(msg, TokenCounts):
+                return list(msg.counts)
+        raise errors.EngineError("The engine worker ended the count without an answer.")
 
     # -------------------------------------------------------------- process
 
@@ -404,6 +482,6 @@ class Engine:
         stage = Stage(self._stage.value).label
         exitcode = proc.exitcode if proc is not None else None
         self.close()
-        model = self.plan.model_path if self.plan else None
+        model = self._worker_plan.model_path if self._worker_plan else None
         log.error("engine worker died (exit code %s) during %s", exitcode, stage)
         return errors.WorkerCrashedError(exitcode, stage, model)

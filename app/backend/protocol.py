@@ -107,6 +107,19 @@ class GenerateCommand:
 
 
 @dataclass(frozen=True)
+class CountTokensCommand:
+    """Count the tokens of many texts in one round trip (a document's chunks, a history).
+
+    Plain text is tokenized with ``special=False``: text from people and files never becomes a
+    control token. ``as_prompt`` counts a rendered chat prompt exactly as generation tokenizes
+    it (its template's special tokens parsed, BOS added where the model wants one).
+    """
+
+    texts: tuple[str, ...]
+    as_prompt: bool = False
+
+
+@dataclass(frozen=True)
 class UnloadCommand:
     pass
 
@@ -116,7 +129,7 @@ class ShutdownCommand:
     pass
 
 
-Command = LoadPlanCommand | GenerateCommand | UnloadCommand | ShutdownCommand
+Command = LoadPlanCommand | GenerateCommand | CountTokensCommand | UnloadCommand | ShutdownCommand
 
 
 # ----------------------------------------------------------------------- events
@@ -198,6 +211,13 @@ class LoadProgress:
     """How far llama.cpp has got reading the model (0 to 1)."""
 
     fraction: float
+
+
+@dataclass(frozen=True)
+class TokenCounts:
+    """The answer to a CountTokensCommand: one count per text, in order."""
+
+    counts: tuple[int, ...]
 
 
 @dataclass(frozen=True)

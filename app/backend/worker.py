@@ -28,6 +28,7 @@ from typing import Any
 
 from app.backend.protocol import (
     Answer,
+    CountTokensCommand,
     Done,
     Failed,
     GenerateCommand,
@@ -38,6 +39,7 @@ from app.backend.protocol import (
     Reasoning,
     ShutdownCommand,
     Stage,
+    TokenCounts,
     UnloadCommand,
     Unloaded,
 )
@@ -123,6 +125,8 @@ class Worker:
                     self._load(cmd.plan)  # type: ignore[arg-type]
                 elif isinstance(cmd, GenerateCommand):
                     self._generate(cmd)
+                elif isinstance(cmd, CountTokensCommand):
+                    self._count(cmd)
                 elif isinstance(cmd, UnloadCommand):
                     self._unload()
                     self._reply(Unloaded())
@@ -276,6 +280,30 @@ class Worker:
             self.llm = None
             self.plan = None
 
+    # ------------------------------------------------------------- counting
+
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        """A rendered chat prompt as generation feeds it to llama.cpp."""
+        llm = self.llm
+        add_bos = self.add_bos and not prompt.startswith(
+            llm.detokenize([llm.token_bos()], special=True).decode(errors="ignore") or "\0"
+        )
+        return list(llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True))
+
+    def _count(self, cmd: CountTokensCommand) -> None:
+        llm = self.llm
+        if llm is None:
+            self._reply(Failed("no_model", "No model is loaded."))
+            return
+        if cmd.as_prompt:
+            counts = tuple(len(self._prompt_tokens(text)) for text in cmd.texts)
+        else:  # plain text: "<|im_end|>" in a file is characters, never the control token
+            counts = tuple(
+                len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
+                for text in cmd.texts
+            )
+        self._reply(TokenCounts(counts))
+
     # ------------------------------------------------------------- generation
 
     def _generate(self, cmd: GenerateCommand) -> None:
@@ -284,11 +312,7 @@ class Worker:
             self._reply(Failed("no_model", "No model is loaded."))
             return
         t0 = time.perf_counter()
-        prompt_bytes = cmd.prompt.encode("utf-8")
-        add_bos = self.add_bos and not cmd.prompt.startswith(
-            llm.detokenize([llm.token_bos()], special=True).decode(errors="ignore") or "\0"
-        )
-        prompt = llm.tokenize(prompt_bytes, add_bos=add_bos, special=True)
+        prompt = self._prompt_tokens(cmd.prompt)
         n_ctx = llm.n_ctx()
         if len(prompt) >= n_ctx:
             self._reply(

@@ -46,15 +46,17 @@ def model_id(path: Path) -> str:
 
 
 def served_model(engine: Engine) -> ServedModel | None:
-    """What is loaded now, or None; read without taking the engine (a load may be under way)."""
-    info, plan, loaded = engine.info, engine.plan, engine.loaded
-    if info is None or plan is None or loaded is None:
+    """What is loaded now, or None; read without taking the engine (a load may be under way), from
+    one snapshot, so the file and its context always belong to the same load."""
+    loaded = engine.loaded_model
+    if loaded is None:
         return None
+    path = loaded.info.path
     try:
-        created = int(info.path.stat().st_mtime)
+        created = int(path.stat().st_mtime)
     except OSError:
         created = 0
-    return ServedModel(id=model_id(info.path), created=created, max_model_len=plan.n_ctx)
+    return ServedModel(id=model_id(path), created=created, max_model_len=loaded.plan.n_ctx)
 
 
 def model_list(model: ServedModel | None) -> dict[str, Any]:
