@@ -3,7 +3,7 @@
 Only complete files count: a ``.part`` (a download in progress) never does, and
 a split model counts only when all its parts are there (a part gets its final
 name only after its SHA-256 matched). Downloads live in ``<owner>--<repo>/``,
-imports in ``imported/``; dot folders (hf_hub_download's ``.cache``) are skipped.
+imports in ``imported/``; dot folders are skipped (an earlier version's Xet downloads left a ``.cache``).
 """
 
 from __future__ import annotations
