@@ -38,6 +38,18 @@ MARK_END = "<!-- /bench:threads -->"
 TEXT = "the tide comes in over the sand and the moon pulls the sea back out again " * 7  # ~530 tokens
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown CPU"
+
+
 def thread_counts() -> list[int]:
     logical = os.cpu_count() or 1
     return sorted({1, default_threads(), logical})
@@ -192,7 +204,7 @@ def main() -> int:
         f" --seconds {args.seconds:g}" + (f" --model {args.model}" if args.model else "") + "`",
         "",
         f"Model: {info.name or Path(model).name} ({info.block_count} layers × {info.embedding_length}, "
-        f"{info.tensor_bytes / 2**20:,.0f} MiB of weights); {os.cpu_count()} logical CPUs, "
+        f"{info.tensor_bytes / 2**20:,.0f} MiB of weights); {cpu_name()}, {os.cpu_count()} logical CPUs, "
         f"{default_threads()} physical cores (the default); a {evaluated}-token prompt evaluated whole "
         f"and {args.tokens} tokens decoded per run; {args.rounds} alternating rounds. Ratios against "
         "1 thread, median of the per-round ratios.",
