@@ -7,7 +7,8 @@ in a worker thread, and the CLI and the window build their turns with the same c
   :class:`DocumentError` saying why not;
 * :func:`chunk_document`: overlapping chunks of a few hundred tokens, one page each;
 * :func:`query_terms` / :func:`fts_query` / :func:`rank_texts`: the keyword ranking;
-* :func:`build_turn`: whole documents or retrieval, the prompt, and the :class:`Source` list.
+* :func:`build_turn`: whole documents or retrieval, the prompt, and the :class:`Source` list;
+  :func:`fit_turn` checks it against the prompt as sent; :func:`answer_room` sizes the answer's room.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from app.documents.context import (
     Passage,
     Source,
     TurnContext,
+    answer_room,
     build_turn,
+    fit_turn,
 )
 from app.documents.document import ExtractedDocument, Page
 from app.documents.errors import KINDS, DocumentError
@@ -28,7 +31,7 @@ from app.documents.extraction import SUPPORTED, extract
 from app.documents.limits import DEFAULT_LIMITS, Limits, human_size
 from app.documents.prepare import PreparedAttachment, prepare_attachment
 from app.documents.retrieval import fts_query, query_terms, rank_texts
-from app.documents.tokens import estimate_tokens
+from app.documents.tokens import ModelTokens, count_all, estimate_tokens
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -41,15 +44,19 @@ __all__ = [
     "DocumentText",
     "ExtractedDocument",
     "Limits",
+    "ModelTokens",
     "Page",
     "Passage",
     "PreparedAttachment",
     "Source",
     "TurnContext",
+    "answer_room",
     "build_turn",
     "chunk_document",
+    "count_all",
     "estimate_tokens",
     "extract",
+    "fit_turn",
     "fts_query",
     "human_size",
     "prepare_attachment",

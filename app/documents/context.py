@@ -11,24 +11,35 @@ Either way every block in the prompt is numbered and labelled ("[3] report.pdf, 
 prompt asks the model to cite those numbers, and the same blocks come back as
 :class:`Source` objects, best first, for the UI to show whatever the model writes.
 
-Token counts come from ``count_tokens`` (the model's tokenizer where the caller has one);
-the default is :func:`app.documents.tokens.estimate_tokens`, which overestimates.
+Token counts come from ``count_tokens`` (the model's tokenizer where the caller has one, many
+texts per call); the default is :func:`app.documents.tokens.estimate_tokens`, which
+overestimates for Qwen3 but not for every tokenizer. :func:`fit_turn` then checks the prompt as it
+will really be sent (template and all, ``Engine.count_prompt``) and, if it is too long, takes the
+overflow off the budget and builds the turn again: the lowest-ranked passages go, the turn still
+goes out. The room kept for thinking and the answer scales with the context
+(:func:`answer_room`), so a small context still carries the best passages; when not even one
+fits, :func:`build_turn` says so (a ``no_room`` :class:`DocumentError`) rather than answer
+without the documents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from app.documents.document import Page
+from app.documents.errors import DocumentError
 from app.documents.retrieval import query_terms, rank_texts
-from app.documents.tokens import TokenCounter, estimate_tokens
+from app.documents.tokens import TokenCounter, count_all, estimate_tokens
 from app.models.load_plan import ANSWER_ROOM
 
 Mode = Literal["none", "whole", "retrieval"]
 MAX_CHUNKS = 8  # ~2,400 tokens of passages: enough for a fact and its neighbours, small beside 16K
 BLOCK_MARGIN = 2  # tokens: a block tokenized alone vs. inside the prompt can differ at its edges
+MIN_ANSWER_ROOM = 512  # the least room kept for the answer, however small the context
+FIT_TRIES = 3  # rebuilds of a turn whose rendered prompt came out too long
+FIT_MARGIN = 16  # tokens taken off the budget beyond the measured overflow, per rebuild
 
 INSTRUCTION = (
     "Answer the question from these documents. Cite the numbered blocks you use in square brackets, "
@@ -115,6 +126,21 @@ class DocumentLibrary(Protocol):
         ...
 
 
+def answer_room(n_ctx: int, *, thinking_budget: int | None = None, max_tokens: int | None = None) -> int:
+    """Tokens kept free after the prompt for thinking and the answer, scaled to the context.
+
+    A quarter of the context, at least 512 and at most 4,096 tokens, plus the thinking budget
+    when one is set; ``max_tokens`` (the most a turn may generate), where given, instead. Never
+    more than half the context: the rest is the prompt's, so passages still fit (a 4,096-token
+    context keeps 1,024 for the answer, not all of it).
+    """
+    if max_tokens is not None and max_tokens > 0:
+        room = max_tokens
+    else:
+        room = min(ANSWER_ROOM, max(MIN_ANSWER_ROOM, n_ctx // 4)) + max(0, thinking_budget or 0)
+    return max(1, min(room, n_ctx // 2))
+
+
 @dataclass(frozen=True)
 class ContextBudget:
     """The token room a turn has."""
@@ -167,8 +193,12 @@ def build_turn(
         return TurnContext("whole", prompt, _best_first(whole), count_tokens(prompt))
     whole_prompt = _render(WHOLE_HEAD, whole, question)
     estimate = estimate_tokens(whole_prompt)
-    # The real tokenizer is only worth asking near the limit; far over it, the estimate decides.
-    whole_tokens = estimate if estimate > 2 * budget.available else count_tokens(whole_prompt)
+    # The real tokenizer is only worth asking near a limit (the loaded context, or the longest
+    # one a reload could offer, which it must size exactly); far over both, the estimate decides.
+    limit = budget.available
+    if budget.max_ctx is not None:
+        limit = max(limit, budget.max_ctx - budget.reserve_tokens - budget.history_tokens)
+    whole_tokens = estimate if estimate > 2 * limit else count_tokens(whole_prompt)
     if whole_tokens <= budget.available:
         return TurnContext("whole", whole_prompt, _best_first(whole), whole_tokens, whole_tokens)
     longer = None
@@ -177,17 +207,76 @@ def build_turn(
     ):
         longer = budget.history_tokens + whole_tokens
     passages = list(library.search(question, max_chunks)) or list(library.leading(max_chunks))
+    candidates = [_source(i + 1, passage) for i, passage in enumerate(passages)]
+    # One call for the frame and every block: with the model's tokenizer, one round trip.
+    frame, *costs = count_all(
+        count_tokens, [_render(RETRIEVAL_HEAD, [], question)] + [_block(s) for s in candidates]
+    )
     chosen: list[Source] = []
-    used = count_tokens(_render(RETRIEVAL_HEAD, [], question))
-    for passage in passages:
-        source = _source(len(chosen) + 1, passage)
-        cost = count_tokens(_block(source)) + BLOCK_MARGIN
-        if used + cost > budget.available:
+    used = frame
+    for source, cost in zip(candidates, costs):
+        if used + cost + BLOCK_MARGIN > budget.available:
             break
         chosen.append(source)
-        used += cost
+        used += cost + BLOCK_MARGIN
+    if candidates and not chosen:
+        raise _no_room(budget, frame + costs[0] + BLOCK_MARGIN)
     prompt = _render(RETRIEVAL_HEAD, chosen, question) if chosen else question
     return TurnContext("retrieval", prompt, tuple(chosen), used, whole_tokens, longer)
+
+
+def fit_turn(
+    question: str,
+    library: DocumentLibrary,
+    budget: ContextBudget,
+    *,
+    prompt_tokens: Callable[[str], int] | None = None,
+    count_tokens: TokenCounter = estimate_tokens,
+    documents_in_history: bool = False,
+    max_chunks: int = MAX_CHUNKS,
+) -> TurnContext:
+    """:func:`build_turn`, checked against the prompt as it will be sent.
+
+    ``prompt_tokens(user_message)``: the exact token count of the whole conversation rendered with
+    this user message (``Engine.count_prompt``); None skips the check (a server's tokenizer cannot
+    be asked). While that and the answer room overflow the context, the overflow is taken off the
+    budget and the turn built again: whole documents become passages, and the lowest-ranked
+    passages are dropped, so the turn goes out instead of failing for a budget chosen here. Raises
+    DocumentError (``no_room``) when not even one passage fits.
+    """
+
+    def build(b: ContextBudget) -> TurnContext:
+        return build_turn(
+            question,
+            library,
+            b,
+            count_tokens=count_tokens,
+            documents_in_history=documents_in_history,
+            max_chunks=max_chunks,
+        )
+
+    turn = build(budget)
+    if prompt_tokens is None or turn.mode == "none" or documents_in_history:
+        return turn  # a follow-up carries no documents: nothing here to shorten
+    shrink = 0
+    for attempt in range(FIT_TRIES + 1):
+        over = prompt_tokens(turn.prompt) + budget.reserve_tokens - budget.n_ctx
+        if over <= 0 or attempt == FIT_TRIES:
+            break
+        shrink += over + FIT_MARGIN
+        turn = build(replace(budget, history_tokens=budget.history_tokens + shrink))
+    return turn
+
+
+def _no_room(budget: ContextBudget, needed: int) -> DocumentError:
+    return DocumentError(
+        "no_room",
+        f"The attached documents do not fit: the loaded context holds {budget.n_ctx:,} tokens; the "
+        f"conversation so far takes {budget.history_tokens:,} and the answer needs "
+        f"{budget.reserve_tokens:,}, which leaves {max(0, budget.available):,} for the question and "
+        f"its passages, and the question with the best passage needs {needed:,}. Start a new "
+        "conversation, or load the model with a longer context.",
+    )
 
 
 def _whole_sources(documents: Sequence[DocumentText], question: str) -> list[Source]:

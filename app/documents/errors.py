@@ -2,7 +2,9 @@
 
 Every failure of extraction is a :class:`DocumentError`: the chat window shows ``message`` on
 the file's chip and carries on, the CLI prints it (or an ``{"event": "error"}`` line) and
-exits 1. ``kind`` is stable, for tests and for the UI to pick an icon or a hint.
+exits 1. ``kind`` is stable, for tests and for the UI to pick an icon or a hint. A turn whose
+context has no room for even one passage is one too (``no_room``), said on the answer instead
+of answering without the documents.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ ErrorKind = Literal[
     "corrupt",  # damaged or truncated: the format's parser gave up
     "binary",  # binary content behind a text extension
     "empty",  # a readable file with no text in it
+    "no_room",  # a turn: not even one passage fits the context beside the conversation and the answer
 ]
 KINDS: tuple[ErrorKind, ...] = (
     "not_found",
@@ -30,6 +33,7 @@ KINDS: tuple[ErrorKind, ...] = (
     "corrupt",
     "binary",
     "empty",
+    "no_room",
 )
 
 

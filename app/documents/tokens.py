@@ -5,14 +5,16 @@ without) a loaded model, and asking the engine's worker to tokenize a 300-page d
 cost more than the estimate is worth. Qwen3's tokenizer spends about one token per 1.4 Chinese
 characters and one per ~4 characters of English; counting one token per CJK character and one
 per 3.5 other characters errs on the side of more tokens, so a prompt judged to fit does fit.
-Callers with the real tokenizer pass their own ``count_tokens``.
+Callers with the real tokenizer pass their own ``count_tokens``: a :class:`ModelTokens` counts
+many texts in one call (one round trip to the engine's worker), and :func:`count_all` uses that
+where a counter has it.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 TokenCounter = Callable[[str], int]
 
@@ -26,3 +28,21 @@ def estimate_tokens(text: str) -> int:
     """Tokens ``text`` will take at most, roughly: CJK characters 1 each, the rest 1 per 3.5 chars."""
     cjk = len(_CJK.findall(text))
     return cjk + math.ceil((len(text) - cjk) / CHARS_PER_TOKEN)
+
+
+class ModelTokens:
+    """A :data:`TokenCounter` backed by the model's own tokenizer (``Engine.count_tokens``)."""
+
+    def __init__(self, count_many: Callable[[Sequence[str]], list[int]]) -> None:
+        self.many = count_many
+
+    def __call__(self, text: str) -> int:
+        return self.many([text])[0]
+
+
+def count_all(count: TokenCounter, texts: Sequence[str]) -> list[int]:
+    """Each text's tokens: in one call where the counter takes many (a :class:`ModelTokens`)."""
+    many = getattr(count, "many", None)
+    if many is not None:
+        return list(many(list(texts))) if texts else []
+    return [count(text) for text in texts]
