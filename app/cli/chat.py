@@ -6,9 +6,15 @@ reasoning dimmed and prefixed, the answer plain. Ctrl-C stops the current
 answer (the partial answer is kept in the conversation).
 
 ``--attach FILE`` (repeatable) answers from documents: each turn's message
-carries the whole documents or the best passages (``app.documents.build_turn``),
+carries the whole documents or the best passages (``app.documents.fit_turn``),
 a ``sources`` event (JSON) comes before the answer, and human output lists the
-sources after it.
+sources after it. With a local model the budget is counted with the model's own
+tokenizer and checked against the prompt as sent; the room kept for the answer
+scales with the context (``app.documents.answer_room``); when not even one
+passage fits, the turn is an error, not an answer without the documents.
+
+Without ``--gpu-layers``, a GPU build offloads as many layers as the fit estimate
+says fit (``app.cli.gpu_layers``); ``--verbose`` says what was chosen and why.
 
 ``--endpoint URL|SAVED_NAME`` has an OpenAI-compatible server answer instead of a
 local GGUF (``app.remote.RemoteEngine``), with the same flags and the same events;
@@ -47,10 +53,12 @@ from app.backend.protocol import (
     event_to_json,
 )
 from app.cli.chat_documents import AttachedDocuments
-from app.documents import DocumentError, TurnContext
+from app.cli.gpu_layers import choose_gpu_layers
+from app.documents import DocumentError, ModelTokens, TurnContext, answer_room, estimate_tokens
 from app.models.gguf_file import GGUFInfo
-from app.models.load_plan import ANSWER_ROOM, context_for
+from app.models.load_plan import context_for
 from app.models.locate import resolve_model
+from app.models.think_mode import ThinkMode, effective_thinking
 from app.remote.presets import PRESETS
 
 if TYPE_CHECKING:
@@ -137,7 +145,8 @@ def add_parser(sub: Any) -> None:
         "--gpu-layers",
         type=int,
         metavar="N",
-        help="layers to offload (default: all, if a GPU build); local only",
+        help="layers to offload to the GPU (default: as many as the fit estimate says fit, on a GPU "
+        "build; -v says how many and why); local only",
     )
     p.add_argument(
         "--kv-cache", choices=["f16", "q8_0", "q4_0"], help="KV-cache type (default: f16); local only"
@@ -296,11 +305,14 @@ def _turn(engine: ChatEngine, args: argparse.Namespace, messages: list[ChatMessa
 
 @dataclass(frozen=True)
 class _Room:
-    """The context the attached documents must fit in; ``info`` (local) can offer a longer one."""
+    """The context the attached documents must fit in; ``info`` (local) can offer a longer one, and
+    ``engine`` (local) counts tokens exactly."""
 
     n_ctx: int
     max_ctx: int | None = None
     info: GGUFInfo | None = None
+    engine: Engine | None = None
+    think_mode: ThinkMode = "hybrid"
 
 
 def _ask(
@@ -310,21 +322,41 @@ def _ask(
     room: _Room,
     args: argparse.Namespace,
     out: _Output,
-) -> None:
-    """Append the user's message: ``text`` itself, or with the attached documents' text."""
+) -> bool:
+    """Append the user's message: ``text`` itself, or with the attached documents' text.
+
+    False (the error said, nothing appended) when the documents leave no room or counting failed.
+    """
     if docs is None:
         messages.append(ChatMessage("user", text))
-        return
-    reserve = args.max_tokens or ANSWER_ROOM  # room for thinking and the answer
-    turn = docs.turn(
-        text,
-        [m.content for m in messages],
-        n_ctx=room.n_ctx,
-        max_ctx=room.max_ctx,
-        reserve=reserve,
-    )
+        return True
+    thinks = effective_thinking(room.think_mode, args.think)
+    budget = args.thinking_budget if thinks else None
+
+    def reserve_for(n_ctx: int) -> int:  # room for thinking and the answer
+        return answer_room(n_ctx, thinking_budget=budget, max_tokens=args.max_tokens)
+
+    engine = room.engine
+    try:
+        turn = docs.turn(
+            text,
+            [m.content for m in messages],
+            n_ctx=room.n_ctx,
+            max_ctx=room.max_ctx,
+            reserve=reserve_for(room.n_ctx),
+            count_tokens=ModelTokens(engine.count_tokens) if engine is not None else estimate_tokens,
+            prompt_tokens=None
+            if engine is None
+            else lambda message: engine.count_prompt(
+                _request(args, [*messages, ChatMessage("user", message)])
+            ),
+        )
+    except (DocumentError, EngineError) as exc:
+        out.error(exc)
+        return False
     if turn.longer_context_tokens is not None and room.info is not None:
-        ctx = context_for(room.info, turn.longer_context_tokens, room=reserve)
+        offered = room.max_ctx or room.n_ctx
+        ctx = context_for(room.info, turn.longer_context_tokens, room=reserve_for(offered))
         out.event(
             Notice(
                 f"The attached documents fit whole only in a longer context: run with --ctx {ctx} to "
@@ -335,6 +367,7 @@ def _ask(
         )
     out.sources(turn)
     messages.append(ChatMessage("user", turn.prompt))
+    return True
 
 
 def run(
@@ -370,19 +403,28 @@ def _run(
         return _run_remote(args, stdin, out, docs)
     with engine_factory() as engine:
         try:
+            path = resolve_model(args.model)
+            kv_cache = args.kv_cache or "f16"
             report = engine.load(
-                resolve_model(args.model),
+                path,
                 n_ctx=args.ctx,
                 n_threads=args.threads,
-                n_gpu_layers=args.gpu_layers,
-                kv_cache_type=args.kv_cache or "f16",
+                n_gpu_layers=choose_gpu_layers(
+                    engine,
+                    path,
+                    gpu_layers=args.gpu_layers,
+                    n_ctx=args.ctx,
+                    kv_cache_type=kv_cache,
+                    n_threads=args.threads,
+                ),
+                kv_cache_type=kv_cache,
             )
         except EngineError as exc:
             out.error(exc)
             return EXIT_ERROR
         for notice in report.notices:
             out.event(notice)
-        room = _Room(report.plan.n_ctx, report.plan.max_ctx, report.info)
+        room = _Room(report.plan.n_ctx, report.plan.max_ctx, report.info, engine, report.think_mode)
         return _chat(engine, room, args, stdin, out, docs)
 
 
@@ -454,7 +496,8 @@ def _chat(
     if args.system:
         messages.append(ChatMessage("system", args.system))
     if args.prompt is not None:
-        _ask(args.prompt, messages, docs, room, args, out)
+        if not _ask(args.prompt, messages, docs, room, args, out):
+            return EXIT_ERROR
         finish = _turn(engine, args, messages, out)
         return {"error": EXIT_ERROR, "cancelled": EXIT_CANCELLED}.get(finish, 0)
     failed = False
@@ -472,6 +515,8 @@ def _chat(
         text = line.rstrip("\r\n")
         if not text.strip():
             continue
-        _ask(text, messages, docs, room, args, out)
+        if not _ask(text, messages, docs, room, args, out):
+            failed = True
+            continue
         failed = _turn(engine, args, messages, out) == "error" or failed
     return EXIT_ERROR if failed else 0

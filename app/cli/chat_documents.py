@@ -8,11 +8,12 @@ answers from documents exactly as the app does; the temporary store is gone when
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from app.documents import ContextBudget, TurnContext, build_turn, estimate_tokens, prepare_attachment
+from app.documents import ContextBudget, TurnContext, count_all, estimate_tokens, fit_turn, prepare_attachment
+from app.documents.tokens import TokenCounter
 from app.store import ChatStore
 
 MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each message (<|im_start|>role … <|im_end|>)
@@ -40,19 +41,34 @@ class AttachedDocuments:
         self._whole_prompts: set[str] = set()  # user messages that carried the documents whole
 
     def turn(
-        self, question: str, history: Sequence[str], *, n_ctx: int, max_ctx: int | None, reserve: int
+        self,
+        question: str,
+        history: Sequence[str],
+        *,
+        n_ctx: int,
+        max_ctx: int | None,
+        reserve: int,
+        count_tokens: TokenCounter = estimate_tokens,
+        prompt_tokens: Callable[[str], int] | None = None,
     ) -> TurnContext:
-        """Build the user message for ``question``; ``history`` is the content of the earlier messages."""
+        """Build the user message for ``question``; ``history`` is the content of the earlier messages.
+
+        ``count_tokens``: the model's tokenizer where there is one (``ModelTokens``); ``prompt_tokens``:
+        the exact length of the conversation as sent with a given user message (``fit_turn``). Raises
+        DocumentError (``no_room``) when not even one passage fits.
+        """
         budget = ContextBudget(
             n_ctx=n_ctx,
             max_ctx=max_ctx,
-            history_tokens=sum(estimate_tokens(text) + MESSAGE_OVERHEAD for text in history),
+            history_tokens=sum(count_all(count_tokens, list(history))) + MESSAGE_OVERHEAD * len(history),
             reserve_tokens=reserve,
         )
-        turn = build_turn(
+        turn = fit_turn(
             question,
             self.store.documents(self.conversation_id),
             budget,
+            count_tokens=count_tokens,
+            prompt_tokens=prompt_tokens,
             documents_in_history=any(text in self._whole_prompts for text in history),
         )
         if turn.mode == "whole":

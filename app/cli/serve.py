@@ -18,6 +18,7 @@ from typing import Any
 from app.backend.engine import Engine
 from app.backend.errors import EngineError
 from app.backend.shared_engine import SharedEngine
+from app.cli.gpu_layers import choose_gpu_layers
 from app.models.locate import resolve_model
 from app.server import DEFAULT_HOST, DEFAULT_PORT, ApiServer, ServerSetupError
 from app.server.shapes import model_id
@@ -60,7 +61,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--ctx", type=int, metavar="N", help="context length (YaRN is used beyond 32,768)")
     p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: half the cores)")
     p.add_argument(
-        "--gpu-layers", type=int, metavar="N", help="layers to offload (default: all, if a GPU build)"
+        "--gpu-layers",
+        type=int,
+        metavar="N",
+        help="layers to offload to the GPU (default: as many as the fit estimate says fit, on a GPU build; "
+        "-v says how many and why)",
     )
     p.add_argument("--kv-cache", default="f16", choices=["f16", "q8_0", "q4_0"], help="KV-cache type")
     p.set_defaults(run=run)
@@ -95,11 +100,20 @@ def run(args: argparse.Namespace, *, engine_factory: Callable[[], Engine] = Engi
 def _serve(server: ApiServer, shared: SharedEngine, args: argparse.Namespace) -> int:
     try:
         try:
-            report = shared.engine.load(
-                resolve_model(args.model),
+            engine = shared.engine
+            path = resolve_model(args.model)
+            report = engine.load(
+                path,
                 n_ctx=args.ctx,
                 n_threads=args.threads,
-                n_gpu_layers=args.gpu_layers,
+                n_gpu_layers=choose_gpu_layers(
+                    engine,
+                    path,
+                    gpu_layers=args.gpu_layers,
+                    n_ctx=args.ctx,
+                    kv_cache_type=args.kv_cache,
+                    n_threads=args.threads,
+                ),
                 kv_cache_type=args.kv_cache,
             )
         except EngineError as exc:

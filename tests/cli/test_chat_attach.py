@@ -57,9 +57,10 @@ def test_sources_come_first_best_first_with_pages(
         assert isinstance(start, int) and 0 <= start < end
     scores = [item["score"] for item in items]
     assert scores == sorted(scores, reverse=True)
-    # 60 pages do not fit 16K but would with YaRN: the notice says how.
-    (notice,) = [e for e in events if e["event"] == "notice"]
-    assert notice["code"] == "longer_context" and "--ctx 65536" in notice["text"]
+    # The test vocabulary spends a token per byte, and the counts are the model's own: 60 pages are
+    # some 200K tokens, beyond even YaRN's 131,072, so no longer context is offered (see
+    # test_chat_budget.py for the offer).
+    assert not [e for e in events if e["event"] == "notice"]
     # The model saw the passage: more prompt than the question alone.
     assert events[-1]["prompt_tokens"] > 1000
 
@@ -87,7 +88,6 @@ def test_human_output_lists_the_sources_after_the_answer(scripted_model: Path, d
     answer, sources = r.stdout.split("\n\nSources:\n")
     assert answer == f"│ The user greets me.\n{REPLY}"
     assert sources.splitlines()[0] == "  [1] report.pdf, p. 37"
-    assert "--ctx 65536" in r.stderr
 
 
 def test_follow_ups_reuse_the_index(scripted_model: Path, docs: Path) -> None:
