@@ -142,6 +142,31 @@ def answer_room(n_ctx: int, *, thinking_budget: int | None = None, max_tokens: i
 
 
 @dataclass(frozen=True)
+class LibrarySnapshot:
+    """What :func:`build_turn` reads of a library for one question, read once: the window reads it on
+    the thread that owns the store and builds the turn on the engine's (where the tokenizer is)."""
+
+    texts: tuple[DocumentText, ...]
+    hits: tuple[Passage, ...]
+    first: tuple[Passage, ...]
+
+    @classmethod
+    def of(cls, library: DocumentLibrary, question: str, max_chunks: int = MAX_CHUNKS) -> LibrarySnapshot:
+        hits = tuple(library.search(question, max_chunks))
+        first = () if hits else tuple(library.leading(max_chunks))
+        return cls(tuple(library.documents()), hits, first)
+
+    def documents(self) -> Sequence[DocumentText]:
+        return self.texts
+
+    def search(self, question: str, limit: int) -> Sequence[Passage]:
+        return self.hits[:limit]
+
+    def leading(self, limit: int) -> Sequence[Passage]:
+        return self.first[:limit]
+
+
+@dataclass(frozen=True)
 class ContextBudget:
     """The token room a turn has."""
 

@@ -21,19 +21,30 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.backend.engine import Engine
 from app.backend.errors import ContextFullError, EngineError, NoModelError, UnsupportedContextError
 from app.backend.protocol import Answer, ChatMessage, Done, GenerationRequest, Notice, Reasoning, Sampling
-from app.documents import ContextBudget, DocumentError, PreparedAttachment, TurnContext, build_turn
+from app.documents import (
+    ContextBudget,
+    DocumentError,
+    LibrarySnapshot,
+    ModelTokens,
+    PreparedAttachment,
+    TurnContext,
+    answer_room,
+    count_all,
+    fit_turn,
+)
 from app.documents.context import carries_whole_documents
 from app.documents.tokens import estimate_tokens
 from app.models import fit
 from app.models.load_options import LoadOptions, engine_kwargs_for
-from app.models.load_plan import ANSWER_ROOM, DEFAULT_CTX, context_for, context_limits, make_plan
+from app.models.load_plan import context_for, make_plan
 from app.models.machine import Machine, probe_machine
 from app.models.think_mode import effective_thinking
 from app.remote.endpoint import Endpoint
@@ -85,6 +96,17 @@ class _Turn:
         return (self.think_ended or now) - self.think_started
 
 
+@dataclass(frozen=True)
+class _DocumentTurn:
+    """The last question's documents, read from the store; how they join it is decided on the
+    engine's thread, right before the turn (``ChatController._prepare_documents``)."""
+
+    question_id: int
+    question: str
+    library: LibrarySnapshot
+    in_history: bool  # an earlier question, sent as it was, carried them whole
+
+
 def title_from(text: str) -> str:
     line = " ".join(text.split())
     return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
@@ -116,9 +138,9 @@ class ChatController(QObject):
         self.clock = clock
         self.saved_options, self.machine = saved_options, machine
         self.load_options = LoadOptions()  # those of the model loaded (or loading) now
-        # Document budgets are counted with this (a conservative estimate; tests swap in their
-        # tiny model's one-token-per-byte truth).
-        self.count_tokens: Callable[[str], int] = estimate_tokens
+        # Document budgets are counted with the loaded model's own tokenizer, on the engine's thread
+        # (None here), a server's with the estimate; a counter set here is used instead.
+        self.count_tokens: Callable[[str], int] | None = None
         self.conversation: Conversation | None = None
         self.turn: _Turn | None = None
         self.model_loading = False
@@ -369,8 +391,8 @@ class ChatController(QObject):
         if index is not None:
             self.view.remove_from(index)
 
-    def _request(self) -> tuple[GenerationRequest, TurnContext | None]:
-        """The history as it is sent, the last question with its documents (if any)."""
+    def _request(self) -> tuple[GenerationRequest, _DocumentTurn | None]:
+        """The history as it is sent, and the last question's documents (if any) to add to it."""
         assert self.conversation is not None
         conv = self.conversation
         thinks = self._thinks()
@@ -392,23 +414,18 @@ class ChatController(QObject):
                 history.append(ChatMessage("user", text))
             elif m.content and m.status in ("complete", "cancelled", "interrupted"):
                 history.append(ChatMessage("assistant", m.content))  # answers only, never reasoning
-        turn = None
+        documents = None
         live = [a for a in attachments if a.deleted is None and a.message_id is not None]
         if last_user is not None and live:
             question = messages[last_user]
             positions = {m.id: m.position for m in messages}
             newest = max(positions.get(a.message_id or -1, question.position) for a in live)
-            reserve = max(ANSWER_ROOM, (conv.thinking_budget or 0) + 1024) if thinks else ANSWER_ROOM
-            earlier = history[:-1]
-            turn = build_turn(
+            documents = _DocumentTurn(
+                question.id,
                 question.content,
-                self.store.documents(conv.id),
-                self._budget(sum(self.count_tokens(h.content) + MESSAGE_OVERHEAD for h in earlier), reserve),
-                count_tokens=self.count_tokens,
-                documents_in_history=as_sent and whole_at >= newest,
+                LibrarySnapshot.of(self.store.documents(conv.id), question.content),  # the store is ours
+                in_history=as_sent and whole_at >= newest,
             )
-            history[-1] = ChatMessage("user", turn.prompt)
-            self.store.update_message(question.id, sent_content=turn.prompt)
         known = {"temperature", "top_p", "top_k", "min_p", "presence_penalty", "seed"}
         sampling = Sampling(**{k: v for k, v in conv.sampling.items() if k in known})  # type: ignore[arg-type]
         request = GenerationRequest(
@@ -417,30 +434,71 @@ class ChatController(QObject):
             thinking_budget=conv.thinking_budget if thinks else None,
             sampling=sampling,
         )
-        return request, turn
+        return request, documents
+
+    def _prepare_documents(
+        self, request: GenerationRequest, documents: _DocumentTurn
+    ) -> Callable[[Engine | None], tuple[GenerationRequest, TurnContext]]:
+        """How the documents join the question, decided on the engine's thread right before the turn
+        (nothing here blocks the window): for the model loaded by then, counted with its tokenizer
+        and checked against the prompt as sent; for a server, with the estimate and its context."""
+        fixed = self.count_tokens
+        remote = self.bridge.remote
+        remote_ctx = REMOTE_DEFAULT_CTX if remote is None else remote.context_length or REMOTE_DEFAULT_CTX
+
+        def with_question(text: str) -> GenerationRequest:
+            return replace(request, messages=(*request.messages[:-1], ChatMessage("user", text)))
+
+        def prepare(engine: Engine | None) -> tuple[GenerationRequest, TurnContext]:
+            measure: Callable[[str], int] | None = None
+            if engine is None:
+                n_ctx, max_ctx = remote_ctx, None
+                count: Callable[[str], int] = fixed or estimate_tokens
+            else:
+                model = engine.loaded_model
+                if model is None:
+                    raise NoModelError("No model is loaded: choose a model first.")
+                n_ctx, max_ctx = model.plan.n_ctx, model.plan.max_ctx
+                count = fixed or ModelTokens(engine.count_tokens)
+
+                def measure(text: str) -> int:
+                    return engine.count_prompt(with_question(text))
+
+            history = [m.content for m in request.messages[:-1]]
+            budget = ContextBudget(
+                n_ctx=n_ctx,
+                max_ctx=max_ctx,
+                history_tokens=sum(count_all(count, history)) + MESSAGE_OVERHEAD * len(history),
+                reserve_tokens=answer_room(
+                    n_ctx, thinking_budget=request.thinking_budget, max_tokens=request.max_tokens
+                ),
+            )
+            turn = fit_turn(
+                documents.question,
+                documents.library,
+                budget,
+                count_tokens=count,
+                prompt_tokens=measure,
+                documents_in_history=documents.in_history,
+            )
+            return with_question(turn.prompt), turn
+
+        return prepare
+
+    def _documents_ready(
+        self, message_id: int, widget: MessageWidget, question_id: int, turn: TurnContext
+    ) -> None:
+        """The documents went out with the question (engine's thread → here, before the answer)."""
+        self.store.update_message(question_id, sent_content=turn.prompt)
+        if turn.sources:
+            self.store.set_message_sources(message_id, turn.sources)
+        if turn.mode == "retrieval" and self.turn is not None and self.turn.message.id == message_id:
+            self._offer_longer_context(widget, turn)
 
     def _thinks(self) -> bool:
         """Whether this turn thinks: the conversation's toggle, unless the model has one mode."""
         assert self.conversation is not None
         return effective_thinking(self.bridge.think_mode, self.conversation.think)
-
-    def _budget(self, history_tokens: int, reserve: int) -> ContextBudget:
-        """The context this turn will run in: the loaded one, or the one being loaded now."""
-        if self.bridge.remote is not None:
-            n_ctx = self.bridge.remote.context_length or REMOTE_DEFAULT_CTX
-            return ContextBudget(
-                n_ctx=n_ctx, max_ctx=None, history_tokens=history_tokens, reserve_tokens=reserve
-            )
-        engine = self.bridge.engine
-        info, plan = engine.info, engine.plan
-        native, max_ctx = context_limits(info) if info is not None else (DEFAULT_CTX, None)
-        if self.model_loading or plan is None:
-            n_ctx = self.load_options.n_ctx or min(native, DEFAULT_CTX)
-        else:
-            n_ctx = plan.n_ctx
-        return ContextBudget(
-            n_ctx=n_ctx, max_ctx=max_ctx, history_tokens=history_tokens, reserve_tokens=reserve
-        )
 
     def _offer_longer_context(self, widget: MessageWidget, turn: TurnContext) -> None:
         """Retrieval was used: say so, and offer the YaRN reload where the whole text would fit."""
@@ -484,11 +542,15 @@ class ChatController(QObject):
             self._fail(NoModelError(self.tr("No model is loaded: choose a Qwen3 GGUF to chat with.")))
             return
         request, documents = self._request()
-        if documents is not None and documents.sources:
-            self.store.set_message_sources(msg.id, documents.sources)
-        if documents is not None and documents.mode == "retrieval":
-            self._offer_longer_context(widget, documents)
-        self.bridge.generate(request)
+        if documents is None:
+            self.bridge.generate(request)
+        else:
+            question_id = documents.question_id
+            self.bridge.generate(
+                request,
+                prepare=self._prepare_documents(request, documents),
+                prepared=lambda turn: self._documents_ready(msg.id, widget, question_id, turn),
+            )
         self._timer.start()
 
     # --------------------------------------------------------------- events

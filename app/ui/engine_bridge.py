@@ -12,6 +12,12 @@ switched on, uses the same loaded model in turn. The window takes the engine
 only for its own loads and turns, and its Stop button cancels only its own
 work (a call still waiting for the engine is dropped when its turn comes).
 
+A turn may come with a ``prepare`` step that runs on the engine's thread right
+before it answers, with the engine held (a turn with documents: its budget is
+counted there with the model's tokenizer, for the model loaded by then); what it
+returns besides the request reaches ``prepared`` on the main thread, before the
+turn's events.
+
 Signals:
     loaded(LoadReport): a local model is ready (turns go to it from now on).
     load_progress(float): how far a load has got (0 to 1); cancel() stops it.
@@ -34,6 +40,7 @@ from app.backend.engine import Engine
 from app.backend.errors import EngineError, LoadCancelledError
 from app.backend.protocol import Done, GenerationRequest
 from app.backend.shared_engine import SharedEngine
+from app.documents.errors import DocumentError
 from app.models.think_mode import ThinkMode
 from app.ui.background import BackgroundWorker, Post
 
@@ -149,23 +156,38 @@ class EngineBridge(BackgroundWorker):
         if remote is not None:
             self._submit(lambda _post: remote.close())
 
-    def generate(self, request: GenerationRequest) -> None:
+    def generate(
+        self,
+        request: GenerationRequest,
+        prepare: Callable[[Engine | None], tuple[GenerationRequest, Any]] | None = None,
+        prepared: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Run a turn. ``prepare(engine)`` (None for a server) runs first on the engine's thread and
+        returns the request to send and a result that ``prepared`` gets on the main thread."""
         call = self._next_call()
         remote = self.remote
+
+        def ready(engine: Engine | None, post: Post) -> GenerationRequest:
+            if prepare is None:
+                return request
+            final, result = prepare(engine)
+            if prepared is not None:
+                post("prepared", (prepared, result))
+            return final
 
         def work(post: Post) -> None:
             if remote is not None:
                 if self._dropped(call):
                     post("event", CANCELLED_BEFORE_START)
                     return
-                for ev in remote.generate(request):
+                for ev in remote.generate(ready(None, post)):
                     post("event", ev)
                 return
             with self.shared.use(self) as engine:
                 if self._dropped(call):
                     post("event", CANCELLED_BEFORE_START)
                     return
-                for ev in engine.generate(request):
+                for ev in engine.generate(ready(engine, post)):
                     post("event", ev)
 
         self._submit(work)
@@ -186,7 +208,7 @@ class EngineBridge(BackgroundWorker):
         self.shared.close()
 
     def _failure(self, exc: Exception) -> object:
-        if isinstance(exc, EngineError):
+        if isinstance(exc, (EngineError, DocumentError)):  # DocumentError: no room for the documents
             return exc
         log.exception("engine call failed")
         text = QCoreApplication.translate("EngineBridge", "Unexpected engine failure: {error}")
@@ -195,6 +217,9 @@ class EngineBridge(BackgroundWorker):
     def _deliver(self, kind: str, payload: Any) -> None:
         if kind == "event":
             self.stream_event.emit(payload)
+        elif kind == "prepared":
+            callback, result = payload
+            callback(result)
         elif kind == "progress":
             self.load_progress.emit(payload)
         elif kind == "loaded":

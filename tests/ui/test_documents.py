@@ -11,12 +11,9 @@ from pytestqt.qtbot import QtBot
 from app.documents.context import WHOLE_HEAD
 from app.ui.main_window import MainWindow
 from app.ui.sources_view import PassageDialog
-from tests.documents.make_docs import write_encrypted_pdf, write_pdf
+from tests.documents.make_docs import QUESTION_EN, write_encrypted_pdf, write_fact_pdf, write_pdf
+from tests.remote.fake_openai import FakeOpenAI
 from tests.ui.conftest import open_window, send
-
-
-def one_token_per_byte(text: str) -> int:
-    return len(text.encode())  # the scripted test model's tokenizer: bytes
 
 
 def attach(qtbot: QtBot, window: MainWindow, *paths: Path) -> None:
@@ -32,13 +29,18 @@ def small_pdf(tmp_path: Path) -> Path:
     )
 
 
+def load(qtbot: QtBot, scripted_model: Path, n_ctx: int) -> MainWindow:
+    """The window with the scripted model: its byte-level vocabulary spends a token per byte, 3.5
+    times the built-in estimate, so only budgets counted with the model's tokenizer fit."""
+    window = open_window(qtbot, None)
+    window.controller.load_model(str(scripted_model), n_ctx=n_ctx)
+    qtbot.waitUntil(lambda: window.bridge.model_path is not None and not window.bridge.busy, timeout=30_000)
+    return window
+
+
 @pytest.fixture
 def doc_window(qtbot: QtBot, scripted_model: Path) -> MainWindow:
-    window = open_window(qtbot, None)
-    window.controller.load_model(str(scripted_model), n_ctx=8192)
-    qtbot.waitUntil(lambda: window.bridge.model_path is not None and not window.bridge.busy, timeout=30_000)
-    window.controller.count_tokens = one_token_per_byte
-    return window
+    return load(qtbot, scripted_model, 8192)
 
 
 def test_attached_pdf_is_a_chip_answers_show_sources_and_both_survive_a_restart(
@@ -145,3 +147,64 @@ def test_documents_beyond_the_context_use_passages_and_offer_a_longer_context(
     assert last.answer.toPlainText().strip() == "Hello! How can I help?"
     assert not last.offer_box.isVisible() and len(last.sources.sources) == 10
     doc_window.close()
+
+
+def test_budgets_are_counted_with_the_models_tokenizer(
+    qtbot: QtBot, doc_window: MainWindow, tmp_path: Path
+) -> None:
+    """~3,900 tokens by the estimate (whole, in 8,192), ~13,600 by the model's tokenizer.
+
+    Before, the whole document went out and the answer was "The conversation is 14,… tokens but the
+    loaded context holds 8,192"; counted exactly (on the engine's thread), it answers from passages.
+    """
+    attach(qtbot, doc_window, write_fact_pdf(tmp_path / "four.pdf", n_pages=4, fact_page=3))
+    send(qtbot, doc_window, QUESTION_EN)
+    answer = doc_window.view.widgets[-1]
+    assert not answer.error_box.isVisible(), answer.error_label.text()
+    assert answer.answer.toPlainText().strip() == "Hello! How can I help?"
+    assert answer.sources.sources[0].page == 3
+    stored = doc_window.store.get_message(answer.message.id)
+    assert stored.prompt_tokens + 2048 <= 8192  # the answer's room was kept
+    question = doc_window.store.get_message(doc_window.view.widgets[-2].message.id)
+    assert not question.sent_content.startswith(WHOLE_HEAD) and "[1] four.pdf, p. 3" in question.sent_content
+    assert answer.offer_button.text().startswith("Reload with a 32,768-token context")  # sized exactly
+    doc_window.close()
+
+
+def test_a_small_context_carries_passages_or_says_why_not(
+    qtbot: QtBot, scripted_model: Path, tmp_path: Path
+) -> None:
+    window = load(qtbot, scripted_model, 4096)
+    attach(qtbot, window, write_fact_pdf(tmp_path / "long.pdf", n_pages=36, fact_page=30))
+    send(qtbot, window, QUESTION_EN)
+    answer = window.view.widgets[-1]
+    assert answer.answer.toPlainText().strip() == "Hello! How can I help?"
+    assert answer.sources.sources and answer.sources.sources[0].page == 30  # not "0 passages"
+
+    # A system prompt that leaves no room for even one passage: an error, not a blind answer.
+    cid = window.controller.conversation.id
+    window.store.update_conversation(cid, system_prompt="Answer like a long-winded butler. " * 90)
+    window.controller.conversation = window.store.get_conversation(cid)
+    send(qtbot, window, "And the page number?")
+    failed = window.view.widgets[-1]
+    assert failed.error_box.isVisible() and "The attached documents do not fit" in failed.error_label.text()
+    assert window.store.get_message(failed.message.id).status == "error"
+    assert failed.answer.toPlainText().strip() == ""
+    window.close()
+
+
+def test_documents_go_to_a_server_budgeted_by_the_estimate(
+    qtbot: QtBot, fake: FakeOpenAI, small_pdf: Path
+) -> None:
+    from tests.ui.test_remote_window import connect
+
+    window = open_window(qtbot, None)
+    connect(qtbot, window, fake.base_url)
+    assert window.bridge.remote is not None
+    attach(qtbot, window, small_pdf)
+    send(qtbot, window, "What is the budget for 2027?")
+    answer = window.view.widgets[-1]
+    assert answer.message.status == "complete" and answer.sources.sources[0].page == 2
+    sent = fake.chats[-1].body["messages"][-1]["content"]
+    assert sent.startswith(WHOLE_HEAD) and "40,000 euros" in sent
+    window.close()
