@@ -9,9 +9,10 @@
    round evaluates all of it) and ``--tokens`` decoded tokens. Prompt tokens/s = tokens evaluated ÷ the
    worker's own time to the first token; decode tokens/s = the worker's own count. Baseline: 1 thread;
    the ratio is the median of the per-round ratios (this machine's speed drifts between runs).
-2. The chat window (offscreen, real ``MainWindow``) streaming the same model's answer with the engine at
-   1 thread and at the default (the physical cores): a 5 ms ``QTimer`` on the main thread records how
-   late each tick fires — the stall a person would feel while the engine takes every core.
+2. The chat window (offscreen, real ``MainWindow``) streaming the same model's answer to a short question
+   with the engine at 1 thread and at the default (the physical cores): a 5 ms ``QTimer`` on the main
+   thread records how late each tick fires — the stall a person would feel while the engine takes every
+   core — from the send for ``--seconds``.
 """
 
 from __future__ import annotations
@@ -100,9 +101,23 @@ def prompt_rate(done: Done) -> float:
 
 
 def window_stalls(model: str, threads: int, seconds: float) -> tuple[float, float, float, int]:
+    """:func:`measure_window` in a process of its own (a fresh window, data dir and QApplication)."""
+    import json
+    import subprocess
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    env["QWENDESK_HOME"] = tempfile.mkdtemp(prefix="qwendesk-window-")
+    cmd = [sys.executable, __file__, "--window", model, str(threads), str(seconds)]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(f"the window measurement failed:\n{out.stderr[-3000:]}")
+    p50, p99, worst, chars = json.loads(out.stdout.strip().splitlines()[-1])
+    return p50, p99, worst, chars
+
+
+def measure_window(model: str, threads: int, seconds: float) -> tuple[float, float, float, int]:
     """(p50, p99, max) lateness of a 5 ms main-thread timer in ms while the window streams, and the
     answer's length in characters."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -131,7 +146,7 @@ def window_stalls(model: str, threads: int, seconds: float) -> tuple[float, floa
         last[0] = now
 
     timer.timeout.connect(tick)
-    window.controller.send(f"{time.time()} {TEXT}")
+    window.controller.send("Tell me a long story about the sea.")  # short: the time goes to decoding
     while not window.controller.answering:
         app.processEvents()
     clock.start()
@@ -145,6 +160,9 @@ def window_stalls(model: str, threads: int, seconds: float) -> tuple[float, floa
     while window.controller.answering:
         app.processEvents()
     chars = len(window.view.widgets[-1].answer.toPlainText())
+    if chars == 0:
+        message = window.store.messages(window.controller.conversation.id)[-1]
+        raise RuntimeError(f"nothing streamed in {seconds} s: {message.status} {message.error or ''}")
     window.close()
     window.bridge.shutdown()
     lateness.sort()
@@ -157,6 +175,12 @@ def window_stalls(model: str, threads: int, seconds: float) -> tuple[float, floa
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--window"]:  # the child of window_stalls
+        import json
+
+        model, threads, seconds = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+        print(json.dumps(measure_window(model, threads, seconds)))
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", metavar="PATH")
     parser.add_argument("--rounds", type=int, default=4)
