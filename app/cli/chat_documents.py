@@ -12,11 +12,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from app.documents import ContextBudget, TurnContext, count_all, estimate_tokens, fit_turn, prepare_attachment
-from app.documents.tokens import TokenCounter
+from app.documents import ContextBudget, TurnContext, estimate_tokens, fit_turn, prepare_attachment
+from app.documents.tokens import TokenCounter, history_tokens
 from app.store import ChatStore
-
-MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each message (<|im_start|>role … <|im_end|>)
 
 
 class AttachedDocuments:
@@ -60,7 +58,7 @@ class AttachedDocuments:
         budget = ContextBudget(
             n_ctx=n_ctx,
             max_ctx=max_ctx,
-            history_tokens=sum(count_all(count_tokens, list(history))) + MESSAGE_OVERHEAD * len(history),
+            history_tokens=history_tokens(count_tokens, history),
             reserve_tokens=reserve,
         )
         turn = fit_turn(

@@ -46,3 +46,11 @@ def count_all(count: TokenCounter, texts: Sequence[str]) -> list[int]:
     if many is not None:
         return list(many(list(texts))) if texts else []
     return [count(text) for text in texts]
+
+
+MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each message (<|im_start|>role … <|im_end|>)
+
+
+def history_tokens(count: TokenCounter, history: Sequence[str]) -> int:
+    """What the earlier messages take in the prompt: their text, counted at once, and the template."""
+    return sum(count_all(count, list(history))) + MESSAGE_OVERHEAD * len(history)

@@ -21,27 +21,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.backend.engine import Engine
 from app.backend.errors import ContextFullError, EngineError, NoModelError, UnsupportedContextError
 from app.backend.protocol import Answer, ChatMessage, Done, GenerationRequest, Notice, Reasoning, Sampling
-from app.documents import (
-    ContextBudget,
-    DocumentError,
-    LibrarySnapshot,
-    ModelTokens,
-    PreparedAttachment,
-    TurnContext,
-    answer_room,
-    count_all,
-    fit_turn,
-)
+from app.documents import DocumentError, LibrarySnapshot, PreparedAttachment, TurnContext
 from app.documents.context import carries_whole_documents
-from app.documents.tokens import estimate_tokens
+from app.documents.engine_turn import DocumentTurn, preparer
 from app.models import fit
 from app.models.load_options import LoadOptions, engine_kwargs_for
 from app.models.load_plan import context_for, make_plan
@@ -62,7 +51,6 @@ TITLE_CHARS = 60
 # A server that does not say its context length (Ollama, some proxies) is assumed to hold Qwen3's
 # native 32,768 tokens when documents are budgeted; it refuses a longer prompt with a clear error.
 REMOTE_DEFAULT_CTX = 32_768
-MESSAGE_OVERHEAD = 8  # tokens the chat template adds around each message
 # Done's counts and timings, kept with the message under the same names.
 DONE_FIELDS_STORED = (
     "finish_reason",
@@ -94,17 +82,6 @@ class _Turn:
         if self.think_started is None:
             return None
         return (self.think_ended or now) - self.think_started
-
-
-@dataclass(frozen=True)
-class _DocumentTurn:
-    """The last question's documents, read from the store; how they join it is decided on the
-    engine's thread, right before the turn (``ChatController._prepare_documents``)."""
-
-    question_id: int
-    question: str
-    library: LibrarySnapshot
-    in_history: bool  # an earlier question, sent as it was, carried them whole
 
 
 def title_from(text: str) -> str:
@@ -391,7 +368,7 @@ class ChatController(QObject):
         if index is not None:
             self.view.remove_from(index)
 
-    def _request(self) -> tuple[GenerationRequest, _DocumentTurn | None]:
+    def _request(self) -> tuple[GenerationRequest, DocumentTurn | None]:
         """The history as it is sent, and the last question's documents (if any) to add to it."""
         assert self.conversation is not None
         conv = self.conversation
@@ -420,7 +397,7 @@ class ChatController(QObject):
             question = messages[last_user]
             positions = {m.id: m.position for m in messages}
             newest = max(positions.get(a.message_id or -1, question.position) for a in live)
-            documents = _DocumentTurn(
+            documents = DocumentTurn(
                 question.id,
                 question.content,
                 LibrarySnapshot.of(self.store.documents(conv.id), question.content),  # the store is ours
@@ -436,55 +413,6 @@ class ChatController(QObject):
         )
         return request, documents
 
-    def _prepare_documents(
-        self, request: GenerationRequest, documents: _DocumentTurn
-    ) -> Callable[[Engine | None], tuple[GenerationRequest, TurnContext]]:
-        """How the documents join the question, decided on the engine's thread right before the turn
-        (nothing here blocks the window): for the model loaded by then, counted with its tokenizer
-        and checked against the prompt as sent; for a server, with the estimate and its context."""
-        fixed = self.count_tokens
-        remote = self.bridge.remote
-        remote_ctx = REMOTE_DEFAULT_CTX if remote is None else remote.context_length or REMOTE_DEFAULT_CTX
-
-        def with_question(text: str) -> GenerationRequest:
-            return replace(request, messages=(*request.messages[:-1], ChatMessage("user", text)))
-
-        def prepare(engine: Engine | None) -> tuple[GenerationRequest, TurnContext]:
-            measure: Callable[[str], int] | None = None
-            if engine is None:
-                n_ctx, max_ctx = remote_ctx, None
-                count: Callable[[str], int] = fixed or estimate_tokens
-            else:
-                model = engine.loaded_model
-                if model is None:
-                    raise NoModelError("No model is loaded: choose a model first.")
-                n_ctx, max_ctx = model.plan.n_ctx, model.plan.max_ctx
-                count = fixed or ModelTokens(engine.count_tokens)
-
-                def measure(text: str) -> int:
-                    return engine.count_prompt(with_question(text))
-
-            history = [m.content for m in request.messages[:-1]]
-            budget = ContextBudget(
-                n_ctx=n_ctx,
-                max_ctx=max_ctx,
-                history_tokens=sum(count_all(count, history)) + MESSAGE_OVERHEAD * len(history),
-                reserve_tokens=answer_room(
-                    n_ctx, thinking_budget=request.thinking_budget, max_tokens=request.max_tokens
-                ),
-            )
-            turn = fit_turn(
-                documents.question,
-                documents.library,
-                budget,
-                count_tokens=count,
-                prompt_tokens=measure,
-                documents_in_history=documents.in_history,
-            )
-            return with_question(turn.prompt), turn
-
-        return prepare
-
     def _documents_ready(
         self, message_id: int, widget: MessageWidget, question_id: int, turn: TurnContext
     ) -> None:
@@ -494,6 +422,11 @@ class ChatController(QObject):
             self.store.set_message_sources(message_id, turn.sources)
         if turn.mode == "retrieval" and self.turn is not None and self.turn.message.id == message_id:
             self._offer_longer_context(widget, turn)
+
+    def _remote_ctx(self) -> int:
+        """The context a server's turn is budgeted for (it may not say)."""
+        remote = self.bridge.remote
+        return (remote.context_length if remote is not None else None) or REMOTE_DEFAULT_CTX
 
     def _thinks(self) -> bool:
         """Whether this turn thinks: the conversation's toggle, unless the model has one mode."""
@@ -548,7 +481,9 @@ class ChatController(QObject):
             question_id = documents.question_id
             self.bridge.generate(
                 request,
-                prepare=self._prepare_documents(request, documents),
+                prepare=preparer(
+                    request, documents, remote_ctx=self._remote_ctx(), count_tokens=self.count_tokens
+                ),
                 prepared=lambda turn: self._documents_ready(msg.id, widget, question_id, turn),
             )
         self._timer.start()

@@ -190,7 +190,6 @@ class LoadSettingsDialog(QDialog):
         est = estimate_for(self.info, self.machine, opts)
         self.fit_label.setText(est.summary)
 
-
     def _rope_text(self, plan: LoadPlan | None) -> str:
         """Which rope scaling the load will use, as ``make_plan`` decided it."""
         native, top = f"{self.native:,}", f"{self.max_ctx:,}"
