@@ -21,9 +21,9 @@ from typing import Any
 from app.models import fit
 from app.models.catalog import GENERATION_2507, CatalogModel, find
 from app.models.download import Download, Progress, entry_state
-from app.models.gguf_file import read_gguf_info
 from app.models.hub import HubListing, find_entry, list_catalog
 from app.models.hub_errors import HubError, HubNotFoundError
+from app.models.labels import ctx_label, human_size
 from app.models.machine import Machine, probe_machine
 from app.models.store_dir import delete_model, import_model, installed_models, match_installed
 
@@ -58,13 +58,6 @@ def _error(message: str) -> int:
     return EXIT_ERROR
 
 
-def human_size(n: int) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
-        if n >= scale:
-            return f"{n / scale:.1f} {unit}"
-    return f"{n} B"
-
-
 # --- list ------------------------------------------------------------------------------------------
 
 OFFLINE_NOTE = (
@@ -92,9 +85,7 @@ class _Judge:
         if model is None or self.machine is None:
             return None
         try:
-            return str(
-                fit.estimate(model, machine=self.machine, weights_bytes=size, n_ctx=_fit_ctx(model)).verdict
-            )
+            return str(fit.catalog_estimate(model, size, self.machine).verdict)
         except Exception:
             return None
 
@@ -102,19 +93,9 @@ class _Judge:
         if self.machine is None:
             return None
         try:
-            info = read_gguf_info(path)
-            return str(fit.estimate(info, machine=self.machine, n_ctx=fit.RECOMMEND_CTX).verdict)
+            return str(fit.file_estimate(path, self.machine).verdict)
         except Exception:
             return None
-
-
-def _fit_ctx(model: CatalogModel) -> int:
-    return min(fit.RECOMMEND_CTX, model.max_ctx)
-
-
-def ctx_label(n: int) -> str:
-    """262,144 → "262K", 32,768 → "32K" (as the catalog is described)."""
-    return f"{n // 1000}K"
 
 
 def describe_model(model: CatalogModel) -> str:

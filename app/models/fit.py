@@ -20,10 +20,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from app.models.catalog import CATALOG, CatalogModel
-from app.models.gguf_file import GGUFInfo
+from app.models.gguf_file import GGUFInfo, read_gguf_info
 from app.models.machine import Machine
 
 Verdict = Literal["gpu", "partial", "cpu", "tight", "no", "unknown"]
@@ -349,6 +350,18 @@ def estimated_file_size(model: CatalogModel, quant: str) -> int:
     if bpw is None:
         raise ValueError(f"no bits-per-weight figure for {quant!r}; one of {', '.join(BITS_PER_WEIGHT)}")
     return int(model.params_b * 1e9 * bpw / 8)
+
+
+def catalog_estimate(model: CatalogModel, size: int, machine: Machine) -> FitEstimate:
+    """The fit of a catalog model in a file of ``size`` bytes at the catalog's context (16K, or the
+    model's longest if shorter): what the model manager and ``models list`` show."""
+    return estimate(model, machine=machine, weights_bytes=size, n_ctx=min(RECOMMEND_CTX, model.max_ctx))
+
+
+def file_estimate(path: str | Path, machine: Machine) -> FitEstimate:
+    """The fit of a GGUF on disk (its header, every part of a split model) at the catalog's context;
+    raises the header's ModelFileError."""
+    return estimate(read_gguf_info(path), machine=machine, n_ctx=RECOMMEND_CTX)
 
 
 def recommend(

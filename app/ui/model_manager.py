@@ -38,8 +38,8 @@ from app.backend.errors import EngineError
 from app.models import fit, hub
 from app.models.catalog import CATALOG, CatalogModel, find
 from app.models.download import Download, Progress, entry_state
-from app.models.gguf_file import read_gguf_info
 from app.models.hub import GGUFEntry, HubListing
+from app.models.labels import ctx_label, human_size
 from app.models.machine import Machine, probe_machine
 from app.models.store_dir import InstalledModel, delete_model, import_model, installed_models
 from app.ui.load_settings import LoadSettingsDialog, open_load_settings
@@ -48,7 +48,6 @@ from app.ui.settings import Settings
 log = logging.getLogger("qwendesk.ui.models")
 POLL_MS = 200
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
-GiB = 2**30
 # The tree's columns.
 COL_NAME, COL_THINK, COL_CTX, COL_SIZE, COL_FIT, COL_STATUS = range(6)
 # A download's state as shown after its progress (source texts, translated when shown).
@@ -63,15 +62,6 @@ STATE_TEXT = {
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("ModelManager", text)
-
-
-def human_size(n: float) -> str:
-    return f"{n / GiB:.1f} GB" if n >= GiB / 10 else f"{n / 2**20:.0f} MB"
-
-
-def ctx_label(n: int) -> str:
-    """262,144 → "262K", 32,768 → "32K"."""
-    return f"{n // 1000}K"
 
 
 def progress_text(p: Progress) -> str:
@@ -326,8 +316,7 @@ class ModelManager(QDialog):
         """The fit verdict at 16K context for ``model`` in a file of ``size`` bytes."""
         if self.machine is None:
             return ""
-        n_ctx = min(fit.RECOMMEND_CTX, model.max_ctx)
-        return self._verdict_text(fit.estimate(model, machine=self.machine, weights_bytes=size, n_ctx=n_ctx))
+        return self._verdict_text(fit.catalog_estimate(model, size, self.machine))
 
     def _local_fit_text(self, m: InstalledModel) -> str:
         """The fit of a file on disk, from its GGUF header (remembered per path and size)."""
@@ -336,9 +325,7 @@ class ModelManager(QDialog):
         key = (str(m.path), m.size)
         if key not in self._file_fits:
             try:
-                info = read_gguf_info(m.path)
-                est = fit.estimate(info, machine=self.machine, n_ctx=fit.RECOMMEND_CTX)
-                self._file_fits[key] = self._verdict_text(est)
+                self._file_fits[key] = self._verdict_text(fit.file_estimate(m.path, self.machine))
             except Exception as exc:  # an unreadable header: no verdict, the row stays
                 log.info("no fit estimate for %s: %s", m.path, exc)
                 self._file_fits[key] = ""

@@ -42,7 +42,7 @@
 <context>
     <name>AnswerView</name>
     <message>
-        <location filename="../answer_view.py" line="+102"/>
+        <location filename="../answer_view.py" line="+104"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
@@ -166,12 +166,12 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="+214"/>
+        <location filename="../chat_controller.py" line="+213"/>
         <source>{name} is already attached to this conversation.</source>
         <translation>{name} 已附加到此对话。</translation>
     </message>
     <message>
-        <location line="+234"/>
+        <location line="+226"/>
         <source>The attached documents (about {tokens} tokens) do not fit in the loaded context: this answer uses the most relevant passages.</source>
         <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
     </message>
@@ -181,7 +181,7 @@
         <translation>尚未加载模型：请选择一个 Qwen3 GGUF 模型来对话。</translation>
     </message>
     <message>
-        <location line="+120"/>
+        <location line="+126"/>
         <source>, YaRN ×{factor}</source>
         <translation>，YaRN ×{factor}</translation>
     </message>
@@ -466,7 +466,7 @@
 <context>
     <name>EngineBridge</name>
     <message>
-        <location filename="../engine_bridge.py" line="+192"/>
+        <location filename="../engine_bridge.py" line="+214"/>
         <source>Unexpected engine failure: {error}</source>
         <translation>推理引擎意外出错：{error}</translation>
     </message>
@@ -549,7 +549,7 @@
         <translation>自动（{shown}/{total}）</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+23"/>
         <source>Beyond the {native} tokens this model reads without scaling: YaRN rope scaling ×{factor} (over {orig}) will be on; it can slightly lower quality on short texts.</source>
         <translation>超出此模型无需缩放即可读取的 {native} token：将启用 YaRN RoPE 缩放 ×{factor}（基于 {orig}）；短文本的质量可能略有下降。</translation>
     </message>
@@ -909,7 +909,7 @@
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../model_manager.py" line="+56"/>
+        <location filename="../model_manager.py" line="+55"/>
         <source>idle</source>
         <translation>未开始</translation>
     </message>
@@ -934,7 +934,7 @@
         <translation>已取消</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+9"/>
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
@@ -961,12 +961,12 @@
     <message>
         <location line="+5"/>
         <location line="+20"/>
-        <location line="+276"/>
+        <location line="+273"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location line="-293"/>
+        <location line="-290"/>
         <location line="+75"/>
         <source>Listing Qwen3 GGUFs on the Hugging Face Hub…</source>
         <translation>正在获取 Hugging Face Hub 上的 Qwen3 GGUF 列表…</translation>
@@ -1098,12 +1098,12 @@
     </message>
     <message>
         <location line="+7"/>
-        <location line="+90"/>
+        <location line="+87"/>
         <source>downloaded</source>
         <translation>已下载</translation>
     </message>
     <message>
-        <location line="-90"/>
+        <location line="-87"/>
         <source>imported</source>
         <translation>已导入</translation>
     </message>
@@ -1153,7 +1153,7 @@
         <translation>{native} token</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+28"/>
         <source>fits on the GPU</source>
         <translation>可完全放入 GPU</translation>
     </message>
