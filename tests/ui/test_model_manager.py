@@ -38,7 +38,8 @@ def test_list_download_use_and_delete(qtbot: QtBot, tmp_path: Path, monkeypatch:
         assert item.text(COL_FIT).startswith("fits") or "GPU" in item.text(COL_FIT)  # a verdict with numbers
         assert "Recommended for this machine" in manager.recommend_label.text()
         [big] = manager.tree.findItems("Qwen3-32B", Qt.MatchFlag.MatchExactly, COL_NAME)
-        assert big.childCount() == 0 and big.text(COL_SIZE) == "≈19.9 GB"  # decimal, as the Hub and `models list` show it
+        # decimal units, as the Hub and `models list` show sizes
+        assert big.childCount() == 0 and big.text(COL_SIZE) == "≈19.9 GB"
         assert big.text(COL_STATUS) == "not listed" and big.text(COL_FIT)  # an estimate, with its fit
 
         manager.tree.setCurrentItem(item)
