@@ -6,11 +6,21 @@ From the Qwen3 model card's best practices. llama-cpp-python's own defaults
 
 from __future__ import annotations
 
+import math
+
 from app.backend.errors import InvalidRequestError
 from app.backend.protocol import Sampling, SamplingParams
 
 THINKING_PRESET = SamplingParams(temperature=0.6, top_p=0.95, top_k=20, min_p=0.0)
 NON_THINKING_PRESET = SamplingParams(temperature=0.7, top_p=0.8, top_k=20, min_p=0.0)
+MAX_TEMPERATURE = 2.0  # OpenAI's range, and the window's
+GREEDY_BELOW = 1e-3  # a smaller temperature samples as greedily as 0 does
+FLOATS = {
+    "temperature": "temperature",
+    "top_p": "top-p",
+    "min_p": "min-p",
+    "presence_penalty": "presence penalty",
+}
 
 
 def preset(enable_thinking: bool) -> SamplingParams:
@@ -35,9 +45,12 @@ def resolve(overrides: Sampling, enable_thinking: bool) -> SamplingParams:
 
 
 def _check(p: SamplingParams, enable_thinking: bool) -> None:
-    if p.temperature < 0:
-        raise InvalidRequestError(f"temperature must be ≥ 0 (got {p.temperature}).")
-    if enable_thinking and p.temperature == 0:
+    for name, label in FLOATS.items():
+        if not math.isfinite(getattr(p, name)):
+            raise InvalidRequestError(f"{label} must be a finite number (got {getattr(p, name)}).")
+    if not 0 <= p.temperature <= MAX_TEMPERATURE:
+        raise InvalidRequestError(f"temperature must be in [0, {MAX_TEMPERATURE:g}] (got {p.temperature}).")
+    if enable_thinking and p.temperature < GREEDY_BELOW:
         raise InvalidRequestError(
             "Greedy decoding (temperature 0) is refused in thinking mode: Qwen3's model card warns it "
             "degrades and can repeat endlessly. Use the thinking preset (0.6) or turn thinking off."

@@ -16,8 +16,11 @@ TYPES = {
     403: "permission_error",
     404: "not_found_error",
     405: "invalid_request_error",
+    408: "invalid_request_error",
     411: "invalid_request_error",
     413: "invalid_request_error",
+    414: "invalid_request_error",
+    431: "invalid_request_error",
     500: "server_error",
     503: "service_unavailable",
 }
@@ -27,9 +30,16 @@ class ApiError(Exception):
     """A refusal the client should see, with its status; raised anywhere below the handler."""
 
     def __init__(
-        self, status: int, message: str, *, code: str | None = None, param: str | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
+        self.retry_after = retry_after  # seconds, sent as Retry-After (with 503)
         self.status = status
         self.message = message
         self.code = code

@@ -10,8 +10,12 @@ ignored, as OpenAI-compatible servers do.
 from __future__ import annotations
 
 import dataclasses
+import json
+import math
+import re
+import reprlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from app.backend.errors import InvalidRequestError
 from app.backend.protocol import ChatMessage, GenerationRequest, Sampling
@@ -20,6 +24,17 @@ from app.server.api_errors import ApiError
 
 MAX_STOP_STRINGS = 4
 ROLE_ALIASES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+MAX_DEPTH = 32  # OpenAI's bodies nest 5 deep; json's own limit is the interpreter's recursion
+MAX_INT = 2**63 - 1
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins proper pairs; any left is alone
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = 40
+_SHOW.maxlevel = 2
+
+
+def shown(value: object) -> str:
+    """A short, bounded repr of a client's value for a message (never the whole of it)."""
+    return _SHOW.repr(value)
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,60 @@ class ChatCall:
     stream: bool = False
     include_usage: bool = False
     stop: tuple[str, ...] = ()
+
+
+def parse_json(data: bytes) -> Any:
+    """The request body as JSON, or a 400: not JSON, NaN/Infinity, too deep, or not valid Unicode."""
+    try:
+        body = json.loads(data, parse_constant=_no_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, f"The request body is not valid JSON: {exc}", code="invalid_json") from None
+    except RecursionError:
+        _too_deep()
+    except ValueError:  # NaN/Infinity, or an integer of thousands of digits
+        raise ApiError(
+            400,
+            "The request body is not valid JSON: NaN, Infinity and numbers with thousands of digits are "
+            "not accepted.",
+            code="invalid_json",
+        ) from None
+    _check_tree(body)
+    return body
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(name)
+
+
+def _too_deep() -> NoReturn:
+    raise ApiError(
+        400, f"The request body nests deeper than {MAX_DEPTH} levels.", code="invalid_json"
+    ) from None
+
+
+def _check_tree(body: Any) -> None:
+    """Depth within MAX_DEPTH, and no lone surrogate in any string (UTF-8 cannot carry one)."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if LONE_SURROGATE.search(value):
+                raise ApiError(
+                    400,
+                    "The request body has text that is not valid Unicode (a lone surrogate such as "
+                    "\\ud800): send UTF-8 text.",
+                    code="invalid_text",
+                )
+            continue
+        if isinstance(value, dict):
+            items: list[Any] = [*value.keys(), *value.values()]
+        elif isinstance(value, list):
+            items = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            _too_deep()
+        stack.extend((item, depth + 1) for item in items)
 
 
 def bad(message: str, param: str | None, code: str | None = None) -> ApiError:
@@ -46,7 +115,9 @@ def _number(body: dict[str, Any], name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise bad(f"{name} must be a number (got {value!r}).", name)
+        raise bad(f"{name} must be a number (got {shown(value)}).", name)
+    if (isinstance(value, int) and abs(value) > MAX_INT) or not math.isfinite(value):
+        raise bad(f"{name} must be a finite number (got {shown(value)}).", name)
     return float(value)
 
 
@@ -55,7 +126,9 @@ def _integer(body: dict[str, Any], name: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise bad(f"{name} must be an integer (got {value!r}).", name)
+        raise bad(f"{name} must be an integer (got {shown(value)}).", name)
+    if abs(value) > MAX_INT:
+        raise bad(f"{name} is out of range (got {shown(value)}).", name)
     return value
 
 
@@ -63,7 +136,7 @@ def _boolean(body: dict[str, Any], name: str, label: str | None = None) -> bool 
     value = body.get(name)
     if value is None or isinstance(value, bool):
         return value
-    raise bad(f"{label or name} must be true or false (got {value!r}).", label or name)
+    raise bad(f"{label or name} must be true or false (got {shown(value)}).", label or name)
 
 
 def _object(body: dict[str, Any], name: str) -> dict[str, Any]:
@@ -71,7 +144,7 @@ def _object(body: dict[str, Any], name: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise bad(f"{name} must be an object (got {value!r}).", name)
+        raise bad(f"{name} must be an object (got {shown(value)}).", name)
     return value
 
 
@@ -148,8 +221,8 @@ def parse_messages(value: object) -> tuple[ChatMessage, ...]:
             raise unsupported(
                 f"{where}.role", f"{role!r} messages need tool calling, which is not available."
             )
-        if role not in ROLE_ALIASES:
-            raise bad(f"{where}.role must be system, user or assistant (got {role!r}).", f"{where}.role")
+        if not isinstance(role, str) or role not in ROLE_ALIASES:
+            raise bad(f"{where}.role must be system, user or assistant (got {shown(role)}).", f"{where}.role")
         if role == "assistant" and (item.get("tool_calls") or item.get("function_call")):
             raise unsupported(f"{where}.tool_calls", "tool calling is not available.")
         out.append(ChatMessage(ROLE_ALIASES[role], _content(item.get("content"), role, where)))
@@ -175,7 +248,7 @@ def _content(value: object, role: str, where: str) -> str:
         kind = part.get("type") if isinstance(part, dict) else None
         if kind != "text":
             raise unsupported(
-                f"{at}.type", f"only text parts are accepted (got {kind!r}); the model reads text only."
+                f"{at}.type", f"only text parts are accepted (got {shown(kind)}); the model reads text only."
             )
         text = part.get("text")
         if not isinstance(text, str):

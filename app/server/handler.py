@@ -8,6 +8,7 @@ when streaming, an end-of-file seen on its socket otherwise.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import select
@@ -17,13 +18,13 @@ from contextlib import closing
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
 from app.backend.errors import EngineError
 from app.server.access import bearer_ok, host_header_ok, origin_ok
 from app.server.api_errors import ApiError, ClientGoneError, from_engine_error, model_not_found
-from app.server.chat_request import ChatCall, parse_chat_request
+from app.server.chat_request import ChatCall, parse_chat_request, parse_json, shown
 from app.server.completion import REASONING, Delta, Finish, run_completion
 from app.server.shapes import Completion, model_list
 
@@ -32,8 +33,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("qwendesk.server")
 
-MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_BODY_BYTES = 16 * 1024 * 1024  # whatever the context
+BODY_OVERHEAD_BYTES = 64 * 1024  # the JSON around the text: keys, roles, options
+MAX_BODY_BYTES_PER_TOKEN = 64  # no text that fits the context takes more (JSON escapes included)
 IDLE_TIMEOUT_S = 120  # a kept-alive connection with no next request is closed after this
+HEADER_TIMEOUT_S = 10.0  # from a request's first byte to the end of its headers
+BODY_TIMEOUT_S = 60.0  # to receive a body once its headers are in
+TLS_HANDSHAKE = b"\x16"  # the first byte of a TLS ClientHello
+STATUS_TEXTS = {
+    400: "The request line or its headers are malformed.",
+    408: "The request took too long to arrive.",
+    414: "The request line is too long.",
+    431: "The request headers are too long or too many.",
+    501: "This method is not supported.",
+    505: "This server speaks HTTP/1.0 and HTTP/1.1 only.",
+}
 MODELS_PREFIX = "/v1/models/"
 
 
@@ -50,10 +64,62 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------ plumbing
 
+    def handle_one_request(self) -> None:
+        """Give a request's line and headers a deadline: from the connection's start for its first
+        request, from the first byte for later ones (a kept-alive connection may idle in between)."""
+        self._headers_sent = False
+        self._body_pending = False
+        self._allow: tuple[str, ...] = ()
+        fresh = not getattr(self, "_kept_alive", False)
+        self._kept_alive = True
+        deadline = self.server.api.header_timeout
+        if fresh:
+            self.server.watch(self.connection, deadline)
+        try:
+            try:
+                first = cast("io.BufferedReader", self.rfile).peek(1)[:1]
+            except (OSError, ValueError):  # idle past the timeout, or the connection failed or was cut
+                first = b""
+            if not first:
+                self.close_connection = True
+                return
+            if first == TLS_HANDSHAKE:
+                self.send_error(400, "This server speaks plain HTTP, not HTTPS: use an http:// URL.")
+                return
+            if not fresh:
+                self.server.watch(self.connection, deadline)
+            super().handle_one_request()
+        finally:
+            self.server.unwatch(self.connection)
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        if self.server.unwatch(self.connection):  # the deadline cut it: the headers may be partial
+            self.close_connection = True
+            return False
+        return ok
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's refusals (a malformed request line or headers) as JSON; then close.
+
+        The client's bytes are never echoed; ``self.path`` and friends may be unset here.
+        """
+        status = int(code)
+        text = message if message and status == 400 and message.startswith("This server") else None
+        log.info("HTTP %d: %s", status, shown(message or ""))
+        if getattr(self, "request_version", "HTTP/0.9") not in ("HTTP/1.0", "HTTP/1.1"):
+            self.request_version = "HTTP/1.1"  # a garbled line still gets a status line and headers
+        self.close_connection = True
+        self._headers_sent = False
+        self._allow = ()
+        self._body_pending = True  # Connection: close
+        error = ApiError(status, text or STATUS_TEXTS.get(status, "The request was refused."))
+        self._send_error(error)
+
     def _dispatch(self) -> None:
         self._headers_sent = False
         self._body_pending = self._has_body()
-        self._allow: tuple[str, ...] = ()
+        self._allow = ()
         try:
             self._route(urlsplit(self.path).path)
         except ApiError as exc:
@@ -230,20 +296,32 @@ class ApiHandler(BaseHTTPRequestHandler):
                 raise ValueError
         except ValueError:
             raise ApiError(400, f"Bad Content-Length: {length_header!r}.") from None
-        if length > MAX_BODY_BYTES:
+        limit, why = self._body_limit()
+        if length > limit:
             raise ApiError(
                 413,
-                f"The request body is {length:,} bytes; this server takes at most {MAX_BODY_BYTES:,}.",
+                f"The request body is {length:,} bytes; this server takes at most {limit:,}{why}.",
                 code="request_too_large",
             )
-        data = self.rfile.read(length)
-        self._body_pending = False
-        if len(data) < length:
-            raise ClientGoneError()
+        self.server.watch(self.connection, BODY_TIMEOUT_S)
         try:
-            return json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ApiError(400, f"The request body is not valid JSON: {exc}", code="invalid_json") from None
+            data = self.rfile.read(length)
+        finally:
+            cut = self.server.unwatch(self.connection)
+        self._body_pending = False
+        if len(data) < length or cut:
+            raise ClientGoneError()
+        return parse_json(data)
+
+    def _body_limit(self) -> tuple[int, str]:
+        """Refused unread: a body larger than any conversation that fits the loaded context could be."""
+        model = self.server.api.served_model()
+        if model is None:
+            return MAX_BODY_BYTES, ""
+        fits = BODY_OVERHEAD_BYTES + MAX_BODY_BYTES_PER_TOKEN * model.max_model_len
+        if fits >= MAX_BODY_BYTES:
+            return MAX_BODY_BYTES, ""
+        return fits, f" with the loaded model's {model.max_model_len:,}-token context"
 
     def _client_gone(self) -> bool:
         """The client closed its end (an end-of-file is waiting), or the socket failed."""
@@ -254,18 +332,20 @@ class ApiHandler(BaseHTTPRequestHandler):
         except (OSError, ValueError):
             return True
 
-    def _send_json(self, status: int, obj: object) -> None:
+    def _send_json(self, status: int, obj: object, retry_after: int | None = None) -> None:
         body = json.dumps(obj, ensure_ascii=False).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
+        if retry_after is not None:
+            self.send_header("Retry-After", str(retry_after))
         if self._allow:
             self.send_header("Allow", ", ".join(self._allow))
         if self._body_pending:  # an unread body would be taken for the next request
             self.send_header("Connection", "close")
         self.end_headers()
         self._headers_sent = True
-        if self.command != "HEAD":
+        if getattr(self, "command", None) != "HEAD":
             self.wfile.write(body)
 
     def _send_error(self, exc: ApiError) -> None:
@@ -273,7 +353,7 @@ class ApiHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         try:
-            self._send_json(exc.status, exc.body())
+            self._send_json(exc.status, exc.body(), exc.retry_after)
         except OSError:
             self.close_connection = True
 
@@ -285,7 +365,8 @@ class ApiHandler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
     def _path(self) -> str:
-        return urlsplit(self.path).path
+        path = getattr(self, "path", None)  # unset when the request line was malformed
+        return urlsplit(path).path if isinstance(path, str) else "-"
 
     def version_string(self) -> str:
         return self.server_version  # no Python version on the wire
@@ -295,7 +376,7 @@ class ApiHandler(BaseHTTPRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """One line per request: method, path, status (never bodies, queries or headers)."""
         status = code.value if isinstance(code, HTTPStatus) else code
-        log.info("%s %s %s", self.command, self._path(), status)
+        log.info("%s %s %s", getattr(self, "command", None) or "-", self._path(), status)
 
     def log_error(self, format: str, *args: Any) -> None:
         log.info("HTTP: " + format, *args)

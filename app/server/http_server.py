@@ -9,6 +9,7 @@ engine through :class:`SharedEngine`, so the window and API clients take turns.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import socket
 import sys
@@ -23,7 +24,7 @@ from app.backend.engine import Engine
 from app.backend.shared_engine import EngineBusyError, SharedEngine
 from app.server.access import PortInUseError, ServerSetupError, check_exposure, is_loopback
 from app.server.api_errors import ApiError, ClientGoneError, shutting_down
-from app.server.handler import ApiHandler
+from app.server.handler import HEADER_TIMEOUT_S, ApiHandler
 from app.server.shapes import ServedModel, served_model
 
 log = logging.getLogger("qwendesk.server")
@@ -33,6 +34,10 @@ DEFAULT_PORT = 8765
 WAIT_TIMEOUT_S = 600.0  # how long a request queues for the engine before a 503
 WAIT_SLICE_S = 0.25  # a queued request notices shutdown or its client leaving this often
 POLL_S = 0.1  # how soon the accept loop notices shutdown()
+MAX_CONNECTIONS = 64  # open connections (a thread each); more are answered 503 and closed
+MAX_QUEUED = 16  # requests waiting for the engine; more are answered 503 at once
+RETRY_AFTER_S = 2  # what a 503 for a full server suggests
+REAP_S = 0.1  # how often deadlines are checked
 ADDR_IN_USE = {errno.EADDRINUSE, 10048}  # 10048: WSAEADDRINUSE
 
 
@@ -47,17 +52,90 @@ class ApiHTTPServer(ThreadingHTTPServer):
         self.api = api
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self._deadlines: dict[socket.socket, float] = {}  # reading a request's head or body
+        self._expired: set[socket.socket] = set()
+        self._deadlines_changed = threading.Condition()
+        self._reaping = True
         super().__init__(address, ApiHandler)
+        threading.Thread(target=self._reap, name="qwendesk-api-deadlines", daemon=True).start()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, address = super().get_request()
+        with suppress(OSError):  # small responses leave at once, not after the peer's delayed ACK
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return conn, address
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
-            self._connections.add(request)
+            full = len(self._connections) >= self.api.max_connections
+            if not full:
+                self._connections.add(request)
+        if full:
+            log.warning(
+                "refused a connection from %s: %d are open", client_address[0], len(self._connections)
+            )
+            self._refuse(request)
+            return
         super().process_request(request, client_address)
+
+    def _refuse(self, request: socket.socket) -> None:
+        """503 on the accept loop's thread, without waiting for the client: a few hundred bytes."""
+        error = ApiError(
+            503,
+            "The QwenDesk API server has too many open connections: try again shortly.",
+            code="too_many_connections",
+        )
+        body = json.dumps(error.body()).encode("utf-8")
+        head = (
+            "HTTP/1.1 503 Service Unavailable\r\nServer: QwenDesk\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nRetry-After: {RETRY_AFTER_S}\r\nConnection: close\r\n\r\n"
+        )
+        with suppress(OSError):
+            request.setblocking(False)
+            request.send(head.encode("ascii") + body)
+            request.shutdown(socket.SHUT_WR)
+            request.recv(65536)  # what the client sent already, so closing does not reset
+        with suppress(OSError):
+            request.close()
 
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
             self._connections.discard(request)
+        self.unwatch(request)
         super().shutdown_request(request)
+
+    def watch(self, conn: socket.socket, seconds: float) -> None:
+        """Cut ``conn`` if ``unwatch`` is not called within ``seconds`` (slow clients hold a thread)."""
+        with self._deadlines_changed:
+            self._deadlines[conn] = time.monotonic() + seconds
+            self._expired.discard(conn)
+
+    def unwatch(self, conn: socket.socket) -> bool:
+        """Stop watching ``conn``; True if its deadline passed and it was cut."""
+        with self._deadlines_changed:
+            self._deadlines.pop(conn, None)
+            if conn in self._expired:
+                self._expired.discard(conn)
+                return True
+            return False
+
+    def _reap(self) -> None:
+        while self._reaping:
+            time.sleep(REAP_S)
+            now = time.monotonic()
+            with self._deadlines_changed:
+                late = [conn for conn, deadline in self._deadlines.items() if deadline <= now]
+                for conn in late:
+                    del self._deadlines[conn]
+                    self._expired.add(conn)
+            for conn in late:
+                log.info("cut a connection that was too slow to send its request")
+                with suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+
+    def server_close(self) -> None:
+        self._reaping = False
+        super().server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up between requests is normal; anything else goes to the log."""
@@ -96,6 +174,9 @@ class ApiServer:
         api_key: str | None = None,
         allow_network: bool = False,
         wait_timeout: float = WAIT_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
+        max_queued: int = MAX_QUEUED,
+        header_timeout: float = HEADER_TIMEOUT_S,
     ) -> None:
         check_exposure(host, allow_network=allow_network, api_key=api_key)
         if not 0 <= port <= 65535:
@@ -107,6 +188,9 @@ class ApiServer:
         self.api_key = api_key or None
         self.loopback = is_loopback(self.host)
         self.wait_timeout = wait_timeout
+        self.max_connections = max_connections
+        self.max_queued = max_queued
+        self.header_timeout = header_timeout
         self._port = port
         self._lock = threading.Lock()
         self._httpd: ApiHTTPServer | None = None
@@ -267,11 +351,19 @@ class ApiServer:
                             f"The engine stayed busy for {self.wait_timeout:.0f} s (the chat window or other "
                             "API clients are using it): try again later.",
                             code="engine_busy",
+                            retry_after=RETRY_AFTER_S,
                         ) from None
 
     @contextmanager
     def _waiting(self) -> Iterator[None]:
         with self._active_changed:
+            if self._queued >= self.max_queued:
+                raise ApiError(
+                    503,
+                    f"{self._queued} requests are already waiting for the engine: try again shortly.",
+                    code="queue_full",
+                    retry_after=RETRY_AFTER_S,
+                )
             self._queued += 1
         try:
             yield
