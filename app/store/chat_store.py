@@ -5,8 +5,10 @@ committed transaction, so whatever a call wrote survives the app being killed
 the moment it returns (and a power cut too, as far as the disk honours fsync).
 While an answer streams, the UI checkpoints it with :meth:`ChatStore.update_message`
 (one UPDATE, one commit: call it every half second or so, not per token); a
-message still "streaming" when the app died is made "interrupted" by
-:meth:`ChatStore.mark_interrupted` at the next start.
+message still "streaming" when its process died is made "interrupted" by
+:meth:`ChatStore.mark_interrupted` at the next start (one that a live process still writes is
+left alone: app.store.ownership). Big writes go in short transactions and every write waits
+up to ``BUSY_TIMEOUT_S`` for another process's (app.store.batches).
 
 One connection, used from the thread that opened it (sqlite3 enforces that).
 """
@@ -30,6 +32,7 @@ from app.documents.document import Page
 from app.documents.prepare import PreparedAttachment
 from app.documents.retrieval import fts_query, query_terms, rank_texts
 from app.paths import data_dir
+from app.store.batches import BUSY_TIMEOUT_S, insert_in_batches
 from app.store.models import (
     ATTACHMENT_FIELDS,
     CONVERSATION_FIELDS,
@@ -41,11 +44,15 @@ from app.store.models import (
     Conversation,
     Message,
 )
+from app.store.ownership import Owner, is_alive
 from app.store.schema import ensure_document_index, ensure_search_index, migrate, transaction
 
 log = logging.getLogger("qwendesk.store")
 DB_FILE = "chats.sqlite3"
 FTS_MIN_CHARS = 3  # the trigram tokenizer cannot match anything shorter
+# ``deleted`` of an attachment whose chunks are still being written (in batches): hidden until
+# the last one is in; purge_deleted() clears one left by a crash once it is as old as its cutoff.
+WRITING = 0.0
 
 _SET_BY_STORE = {"id", "conversation_id", "position", "role", "created_at", "updated_at", "deleted_at"}
 _CONVERSATION_EDITABLE = frozenset(CONVERSATION_FIELDS) - _SET_BY_STORE
@@ -59,11 +66,20 @@ _PASSAGE_COLUMNS = "c.id, c.attachment_id, a.name, c.page, c.label, c.start, c.s
 class ChatStore:
     """Conversations and messages; every method is one committed transaction."""
 
-    def __init__(self, path: str | os.PathLike[str], *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        clock: Callable[[], float] = time.time,
+        owner: Owner | None = None,
+    ) -> None:
+        """``owner``: the process recorded on streaming answers (tests pass a dead one)."""
         self.path = Path(path)
         self._clock = clock
+        self._owner = owner or Owner.current()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
+        # We issue BEGIN/COMMIT ourselves; timeout is SQLite's busy_timeout.
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
         try:
             conn.execute("PRAGMA foreign_keys = ON")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
@@ -187,8 +203,10 @@ class ChatStore:
         conversations went."""
         cutoff = self._clock() - older_than_s
         with transaction(self._conn):
-            self._conn.execute(
-                "DELETE FROM attachments WHERE deleted IS NOT NULL AND deleted <= ?", (cutoff,)
+            self._conn.execute(  # one still being written (WRITING) only once it is that old
+                "DELETE FROM attachments WHERE deleted IS NOT NULL AND deleted <= ? "
+                "AND (deleted <> ? OR created <= ?)",
+                (cutoff, WRITING, cutoff),
             )
             cur = self._conn.execute(
                 "DELETE FROM conversations WHERE deleted_at IS NOT NULL AND deleted_at <= ?", (cutoff,)
@@ -231,7 +249,7 @@ class ChatStore:
         """Append a turn. ``think`` defaults to the conversation's current setting."""
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
-        values = _message_values({"content": content, **fields})
+        values = self._owned(_message_values({"content": content, **fields}))
         now = self._clock()
         with transaction(self._conn):
             row = self._conn.execute(
@@ -257,7 +275,7 @@ class ChatStore:
 
     def update_message(self, message_id: int, **fields: Any) -> None:
         """Streaming checkpoints and final counts: one UPDATE, nothing read back."""
-        values = _message_values(fields)
+        values = self._owned(_message_values(fields))
         values["updated_at"] = self._clock()
         cur = self._conn.execute(
             f"UPDATE messages SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
@@ -297,12 +315,29 @@ class ChatStore:
                 )
         return cur.rowcount
 
+    def _owned(self, values: dict[str, Any]) -> dict[str, Any]:
+        if values.get("status") == "streaming":
+            values.update(owner_pid=self._owner.pid, owner_started=self._owner.started)
+        return values
+
     def mark_interrupted(self) -> int:
-        """At start-up: answers still "streaming" were cut off when the app died."""
-        cur = self._conn.execute(
-            "UPDATE messages SET status = 'interrupted', updated_at = ? WHERE status = 'streaming'",
-            (self._clock(),),
-        )
+        """At start-up: answers still "streaming" whose process is gone were cut off when it died.
+
+        One that a live process still writes (another window on this file) is left alone.
+        """
+        rows = self._conn.execute(
+            "SELECT id, owner_pid, owner_started FROM messages WHERE status = 'streaming'"
+        ).fetchall()
+        orphans = [r["id"] for r in rows if not is_alive(r["owner_pid"], r["owner_started"])]
+        if not orphans:
+            return 0
+        now = self._clock()
+        with transaction(self._conn):
+            cur = self._conn.executemany(  # the status test: it may have ended since it was read
+                "UPDATE messages SET status = 'interrupted', updated_at = ? "
+                "WHERE id = ? AND status = 'streaming'",
+                [(now, i) for i in orphans],
+            )
         return cur.rowcount
 
     # ------------------------------------------------------------------ attachments
@@ -310,8 +345,11 @@ class ChatStore:
     def add_attachment(
         self, conversation_id: int, prepared: PreparedAttachment, *, message_id: int | None = None
     ) -> Attachment:
-        """Store an extracted file and its chunks (and so index them), in one transaction.
+        """Store an extracted file and its chunks (and so index them).
 
+        The chunks go in batches (app.store.batches), each its own transaction, so a big file
+        never holds the write lock for long; the attachment stays hidden (``deleted`` is
+        :data:`WRITING`) until the last is in, and is removed again if the write fails.
         Without ``message_id`` it is pending (dropped on the composer, not sent yet):
         :meth:`attach_pending` ties it to the user message that goes out with it.
         """
@@ -322,7 +360,8 @@ class ChatStore:
                 self._require_message_in(conversation_id, message_id)
             cur = self._conn.execute(
                 """INSERT INTO attachments (conversation_id, message_id, name, kind, size, pages, sha256,
-                    chars, encoding, warnings, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    chars, encoding, warnings, created, deleted)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     conversation_id,
                     message_id,
@@ -335,18 +374,31 @@ class ChatStore:
                     doc.encoding,
                     json.dumps(list(doc.warnings), ensure_ascii=False),
                     self._clock(),
+                    WRITING,
                 ),
             )
             attachment_id = cur.lastrowid
-            self._conn.executemany(
+        assert attachment_id is not None
+        try:
+            insert_in_batches(
+                self._conn,
                 "INSERT INTO doc_chunks (attachment_id, section, page, label, start, stop, text) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     (attachment_id, c.section, c.page, c.label, c.start, c.end, c.text)
                     for c in prepared.chunks
                 ),
+                text_column=6,
             )
-        assert attachment_id is not None
+            cur = self._conn.execute(
+                "UPDATE attachments SET deleted = NULL WHERE id = ? AND deleted = ?", (attachment_id, WRITING)
+            )
+            if cur.rowcount == 0:  # purged meanwhile by another process
+                raise KeyError(f"attachment {attachment_id} was removed while it was written")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("DELETE FROM attachments WHERE id = ?", (attachment_id,))
+            raise
         return self.get_attachment(attachment_id)
 
     def get_attachment(self, attachment_id: int) -> Attachment:

@@ -259,6 +259,13 @@ def _v5_remote(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN remote TEXT")
 
 
+def _v6_stream_owner(conn: sqlite3.Connection) -> None:
+    # The process writing a "streaming" answer (pid and start time, app.store.ownership): start-up
+    # marks an answer interrupted only when that process is gone, not while another window streams it.
+    conn.execute("ALTER TABLE messages ADD COLUMN owner_pid INTEGER")
+    conn.execute("ALTER TABLE messages ADD COLUMN owner_started REAL")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_tables,
@@ -266,6 +273,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v3_documents,
     _v4_sent_content,
     _v5_remote,
+    _v6_stream_owner,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 from app.store import SCHEMA_VERSION, ChatStore
 from app.store.chat_store import DB_FILE
+from app.store.ownership import Owner
 
 from .conftest import Clock
 
@@ -258,11 +260,14 @@ def test_delete_messages_from_position(store: ChatStore) -> None:
 
 
 def test_mark_interrupted_only_touches_streaming_messages(store: ChatStore) -> None:
-    c = store.create_conversation()
-    done = store.add_message(c.id, "assistant", "ok")
-    cancelled = store.add_message(c.id, "assistant", "half", status="cancelled")
-    live = store.add_message(c.id, "assistant", "cut o", status="streaming")
-    other = store.add_message(store.create_conversation().id, "assistant", "also", status="streaming")
+    # Written by a process that has ended since (this pid, another start time: app.store.ownership).
+    gone = Owner(os.getpid(), Owner.current().started - 60)
+    with ChatStore(store.path, owner=gone) as before:
+        c = before.create_conversation()
+        done = before.add_message(c.id, "assistant", "ok")
+        cancelled = before.add_message(c.id, "assistant", "half", status="cancelled")
+        live = before.add_message(c.id, "assistant", "cut o", status="streaming")
+        other = before.add_message(before.create_conversation().id, "assistant", "also", status="streaming")
     assert store.mark_interrupted() == 2
     assert [store.get_message(m.id).status for m in (done, cancelled, live, other)] == [
         "complete",

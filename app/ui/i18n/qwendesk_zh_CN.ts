@@ -131,6 +131,14 @@
     </message>
 </context>
 <context>
+    <name>App</name>
+    <message>
+        <location filename="../app.py" line="+96"/>
+        <source>QwenDesk is already running with this chat history, but its window does not answer. Close it (or end it in the task manager), then start QwenDesk again.</source>
+        <translation>QwenDesk 已在使用这份聊天记录运行，但它的窗口没有响应。请先关闭它（或在任务管理器中结束它），再重新启动 QwenDesk。</translation>
+    </message>
+</context>
+<context>
     <name>AttachmentChip</name>
     <message>
         <location filename="../attachments.py" line="+114"/>
