@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -97,7 +99,32 @@ class ChatTemplate:
 
     def render(self, messages: Sequence[ChatMessage], *, enable_thinking: bool) -> str:
         """The prompt text for the next assistant turn."""
+        return self._render(history_for_template(messages), enable_thinking)
+
+    def render_pieces(self, messages: Sequence[ChatMessage], *, enable_thinking: bool) -> PromptPieces:
+        """The prompt cut into the template's own text and the messages' text, which must reach the
+        tokenizer as plain text: a "<|im_start|>system" typed by a person, found in a file or sent by a
+        server is characters, never a control token (only the template's scaffolding is parsed).
+
+        The template is rendered twice, once with the messages and once with a random marker in place
+        of each message's text; the scaffolding is what surrounds the markers, and the real render
+        must consist of exactly that scaffolding with the messages' text (as the template wrote it)
+        between. A template whose scaffolding depends on the text so that this cannot be checked is
+        refused rather than trusted.
+        """
         history = history_for_template(messages)
+        real = self._render(history, enable_thinking)
+        nonce = secrets.token_hex(8)
+        marked = [{**h, "content": f"{MARK_OPEN}{nonce}:{i}{MARK_CLOSE}"} for i, h in enumerate(history)]
+        pieces = _align(real, self._render(marked, enable_thinking), nonce, [h["content"] for h in history])
+        if pieces is None:
+            raise TemplateError(
+                f"The chat template in {self.origin} changes the conversation's text in a way QwenDesk "
+                "cannot check, so it cannot tell the template's control tokens from the messages' text."
+            )
+        return pieces
+
+    def _render(self, history: list[dict[str, str]], enable_thinking: bool) -> str:
         try:
             text = self._template.render(
                 messages=history,
@@ -120,6 +147,52 @@ class ChatTemplate:
         if not isinstance(text, str) or not text.strip():
             raise TemplateError(f"The chat template in {self.origin} rendered an empty prompt.")
         return text
+
+
+MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"  # private-use characters around a marker's nonce
+
+
+@dataclass(frozen=True)
+class PromptPieces:
+    """A rendered prompt as (is the template's own text, text) pieces, in order."""
+
+    pieces: tuple[tuple[bool, str], ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(text for _, text in self.pieces)
+
+
+def _align(real: str, marked: str, nonce: str, contents: Sequence[str]) -> PromptPieces | None:
+    """Cut ``real`` into the scaffolding of ``marked`` and the messages' text between; None if
+    ``real`` is not that scaffolding with some text in each marker's place."""
+    parts = re.split(re.escape(MARK_OPEN + nonce) + r":(\d+)" + re.escape(MARK_CLOSE), marked)
+    scaffolding, indexes = parts[0::2], [int(i) for i in parts[1::2]]
+    if any(i >= len(contents) for i in indexes):
+        return None
+    pieces: list[tuple[bool, str]] = []
+    pos = 0
+    for k, piece in enumerate(scaffolding):
+        if not real.startswith(piece, pos):
+            return None
+        if piece:
+            pieces.append((True, piece))
+        pos += len(piece)
+        if k == len(indexes):
+            break
+        content = contents[indexes[k]]
+        if real.startswith(content, pos):
+            end = pos + len(content)
+        else:  # the template changed the text (trimmed it, say): it is what lies before what follows
+            following = scaffolding[k + 1]
+            last = k + 1 == len(indexes)
+            end = real.find(following, pos) if following else (len(real) if last else -1)
+            if end < 0:
+                return None
+        if end > pos:
+            pieces.append((False, real[pos:end]))
+        pos = end
+    return PromptPieces(tuple(pieces)) if pos == len(real) else None
 
 
 def prompt_opens_reasoning(prompt: str) -> bool:

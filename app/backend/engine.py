@@ -79,6 +79,24 @@ _FAILED_KINDS: dict[str, type[errors.EngineError]] = {
 }
 
 
+def _refuse_what_cannot_fit(request: GenerationRequest, model: LoadedModel) -> None:
+    """A conversation whose text cannot fit the loaded context is refused before anything renders or
+    tokenizes it: no token covers more than ``max_token_bytes`` bytes, so text of B bytes needs at
+    least B / max_token_bytes tokens (a bound that holds for any text, so it never refuses one
+    that fits; it makes a 13 MB request cost a length check instead of minutes)."""
+    n_ctx = model.loaded.n_ctx
+    size = sum(len(m.content.encode("utf-8", errors="replace")) for m in request.messages)
+    least = size // max(1, model.loaded.max_token_bytes)
+    if least >= n_ctx:
+        raise errors.ContextFullError(
+            f"The conversation is at least {least:,} tokens ({size:,} bytes of text) but the loaded "
+            f"context holds {n_ctx:,}. Start a new conversation, shorten it, or reload with a longer "
+            "context.",
+            prompt_tokens=least,
+            n_ctx=n_ctx,
+        )
+
+
 def _failure(msg: Failed) -> errors.EngineError:
     if msg.kind == errors.ContextFullError.kind:
         return errors.ContextFullError(msg.message, **msg.data)
@@ -392,14 +410,15 @@ class Engine:
         if thinking != request.enable_thinking:  # a one-mode model: its mode's preset and budget
             request = replace(request, enable_thinking=thinking)
         sampling, budget = check_request(request)
-        prompt = model.template.render(request.messages, enable_thinking=request.enable_thinking)
+        _refuse_what_cannot_fit(request, model)
+        pieces = model.template.render_pieces(request.messages, enable_thinking=request.enable_thinking)
         return GenerateCommand(
-            prompt=prompt,
+            pieces=pieces.pieces,
             sampling=sampling,
             max_tokens=request.max_tokens,
             thinking_budget=budget,
             budget_message=BUDGET_MESSAGE,
-            starts_in_reasoning=prompt_opens_reasoning(prompt),
+            starts_in_reasoning=prompt_opens_reasoning(pieces.text),
         )
 
     # ------------------------------------------------------------- tokens
@@ -407,16 +426,16 @@ class Engine:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens of each text with the loaded model's tokenizer, as plain text (a file's
         "<|im_end|>" counts as the characters it is): one round trip to the worker for all."""
-        return self._count(CountTokensCommand(tuple(texts)))
+        return self._count(CountTokensCommand(texts=tuple(texts)))
 
     def count_prompt(self, request: GenerationRequest) -> int:
         """The exact prompt length of ``request``: rendered and tokenized as ``generate`` would."""
         cmd = self._command_for(request)
-        return self._count(CountTokensCommand((cmd.prompt,), as_prompt=True))[0]
+        return self._count(CountTokensCommand(prompts=(cmd.pieces,)))[0]
 
     def _count(self, cmd: CountTokensCommand) -> list[int]:
         model = self._loaded_or_raise()
-        if not cmd.texts:
+        if not cmd.texts and not cmd.prompts:
             return []
         if self._proc is not None and not self._alive():  # died while idle: start again
             log.warning("%s Restarting it.", self._crashed().summary)

@@ -94,29 +94,37 @@ class LoadPlanCommand:
     fault: str | None = None
 
 
+Pieces = tuple[tuple[bool, str], ...]  # (the template's own text?, text): see chat_template.PromptPieces
+
+
 @dataclass(frozen=True)
 class GenerateCommand:
-    """Generate from an already rendered prompt."""
+    """Generate from an already rendered prompt, given as pieces: only the template's own pieces
+    may hold control tokens; the messages' text is tokenized as plain text."""
 
-    prompt: str
+    pieces: Pieces
     sampling: SamplingParams
     max_tokens: int | None
     thinking_budget: int | None
     budget_message: str
     starts_in_reasoning: bool
 
+    @property
+    def prompt(self) -> str:
+        return "".join(text for _, text in self.pieces)
+
 
 @dataclass(frozen=True)
 class CountTokensCommand:
     """Count the tokens of many texts in one round trip (a document's chunks, a history).
 
-    Plain text is tokenized with ``special=False``: text from people and files never becomes a
-    control token. ``as_prompt`` counts a rendered chat prompt exactly as generation tokenizes
-    it (its template's special tokens parsed, BOS added where the model wants one).
+    ``texts`` are plain text: text from people and files never becomes a control token, whatever
+    it spells. ``prompts`` are rendered chat prompts (as pieces), counted exactly as generation
+    tokenizes them (the template's special tokens, BOS where the model wants one).
     """
 
-    texts: tuple[str, ...]
-    as_prompt: bool = False
+    texts: tuple[str, ...] = ()
+    prompts: tuple[Pieces, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -204,6 +212,7 @@ class Loaded:
     think_close_id: int | None
     load_s: float
     use_extra_bufts: bool = True  # as llama.cpp really got it (the AMX workaround is False)
+    max_token_bytes: int = 256  # the most bytes one ordinary token covers: text needs ≥ bytes / this
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app.backend.prompt_tokens import PromptTokenizer
 from app.backend.protocol import (
     Answer,
     CountTokensCommand,
@@ -36,6 +37,7 @@ from app.backend.protocol import (
     Loaded,
     LoadPlanCommand,
     LoadProgress,
+    Pieces,
     Reasoning,
     ShutdownCommand,
     Stage,
@@ -227,6 +229,7 @@ class Worker:
         self.plan = plan
         self.first_decode_pending = True
         self._index_special_tokens()
+        self.tokens = PromptTokenizer(llm, self.lc)
         self._reply(
             Loaded(
                 n_ctx=llm.n_ctx(),
@@ -235,6 +238,7 @@ class Worker:
                 think_close_id=self._single_token(CLOSE_TAG),
                 load_s=time.perf_counter() - started,
                 use_extra_bufts=bool(llm.model_params.use_extra_bufts),
+                max_token_bytes=self.tokens.max_token_bytes,
             )
         )
 
@@ -282,26 +286,23 @@ class Worker:
 
     # ------------------------------------------------------------- counting
 
-    def _prompt_tokens(self, prompt: str) -> list[int]:
-        """A rendered chat prompt as generation feeds it to llama.cpp."""
+    def _prompt_tokens(self, pieces: Pieces, limit: int | None = None) -> list[int]:
+        """A rendered chat prompt as generation feeds it to llama.cpp: only the template's pieces
+        may hold control tokens (``app.backend.prompt_tokens``)."""
         llm = self.llm
-        add_bos = self.add_bos and not prompt.startswith(
+        text = "".join(t for _, t in pieces[:1])
+        add_bos = self.add_bos and not text.startswith(
             llm.detokenize([llm.token_bos()], special=True).decode(errors="ignore") or "\0"
         )
-        return list(llm.tokenize(prompt.encode("utf-8"), add_bos=add_bos, special=True))
+        return self.tokens.prompt(pieces, add_bos=add_bos, limit=limit)
 
     def _count(self, cmd: CountTokensCommand) -> None:
-        llm = self.llm
-        if llm is None:
+        if self.llm is None:
             self._reply(Failed("no_model", "No model is loaded."))
             return
-        if cmd.as_prompt:
-            counts = tuple(len(self._prompt_tokens(text)) for text in cmd.texts)
-        else:  # plain text: "<|im_end|>" in a file is characters, never the control token
-            counts = tuple(
-                len(llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)) if text else 0
-                for text in cmd.texts
-            )
+        # plain text: "<|im_end|>" in a file is characters, never the control token
+        counts = tuple(len(self.tokens.plain(text)) for text in cmd.texts)
+        counts += tuple(len(self._prompt_tokens(pieces)) for pieces in cmd.prompts)
         self._reply(TokenCounts(counts))
 
     # ------------------------------------------------------------- generation
@@ -312,13 +313,16 @@ class Worker:
             self._reply(Failed("no_model", "No model is loaded."))
             return
         t0 = time.perf_counter()
-        prompt = self._prompt_tokens(cmd.prompt)
         n_ctx = llm.n_ctx()
+        # Counted exactly up to 4× the context (enough to offer the context that would hold it),
+        # then no further: a huge prompt costs no more than that.
+        prompt = self._prompt_tokens(cmd.pieces, limit=4 * n_ctx)
         if len(prompt) >= n_ctx:
+            size = f"at least {len(prompt):,}" if len(prompt) > 4 * n_ctx else f"{len(prompt):,}"
             self._reply(
                 Failed(
                     "context_full",
-                    f"The conversation is {len(prompt):,} tokens but the loaded context holds {n_ctx:,}. "
+                    f"The conversation is {size} tokens but the loaded context holds {n_ctx:,}. "
                     "Start a new conversation, shorten it, or reload with a longer context.",
                     {"prompt_tokens": len(prompt), "n_ctx": n_ctx},
                 )
