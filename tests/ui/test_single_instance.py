@@ -129,3 +129,42 @@ def test_a_first_window_that_does_not_answer_is_reported(
     monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
     assert run_gui(None) == 1
     assert len(shown) == 1 and "does not answer" in shown[0]
+
+
+def test_a_request_before_the_window_exists_shows_it_once_it_does(qtbot: QtBot, qwendesk_home: Path) -> None:
+    from PySide6.QtWidgets import QWidget
+
+    from app.ui.app import _application
+
+    _application()
+    instance = single_instance.claim(qwendesk_home)
+    assert instance is not None
+    asker = subprocess.Popen(
+        [sys.executable, "-c", ASKER, str(qwendesk_home)], cwd=ROOT, env=_env(qwendesk_home),
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        with qtbot.waitSignal(instance.raise_requested, timeout=30_000):
+            pass
+        qtbot.waitUntil(lambda: asker.poll() is not None, timeout=30_000)
+        assert asker.communicate(timeout=10)[0].strip() == "True"
+    finally:
+        if asker.poll() is None:
+            asker.kill()
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.showMinimized()
+    instance.set_window(widget)  # the window built after the request came
+    assert widget.isVisible() and not widget.isMinimized()
+    instance.release()
+    assert single_instance.claim(qwendesk_home) is not instance  # released: claimed afresh
+
+
+ASKER = r"""
+import sys
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication
+from app.ui.single_instance import ask_running
+app = QCoreApplication([])
+print(ask_running(Path(sys.argv[1])), flush=True)
+"""
