@@ -21,11 +21,14 @@ from datetime import datetime
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.sandbox import SecurityError
 
 from app.backend.errors import TemplateError
 from app.backend.protocol import ChatMessage
+from app.backend.template_limits import BoundedEnvironment, TemplateLimitError
 from app.backend.think_split import CLOSE_TAG, OPEN_TAG
+
+OUTPUT_FLOOR = 1_000_000  # characters a prompt may have beyond four times its messages' text
 
 # QwenDesk's own ChatML + think template, for GGUFs that carry none.
 BUILTIN_QWEN3_TEMPLATE = """\
@@ -86,7 +89,8 @@ class ChatTemplate:
         self.origin = "built-in Qwen3 template" if self.builtin else origin
         self.bos_token = bos_token
         self.eos_token = eos_token
-        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, autoescape=False)
+        # The sandbox, with limits on time, sizes and memory (app.backend.template_limits).
+        env = self._env = BoundedEnvironment(trim_blocks=True, lstrip_blocks=True, autoescape=False)
         env.filters["tojson"] = _tojson
         env.globals["raise_exception"] = _raise_exception
         env.globals["strftime_now"] = _strftime_now
@@ -96,6 +100,8 @@ class ChatTemplate:
             raise TemplateError(
                 f"The chat template in {self.origin} has a syntax error at line {exc.lineno}: {exc.message}"
             ) from None
+        except (TemplateLimitError, RecursionError, MemoryError) as exc:
+            raise TemplateError(f"The chat template in {self.origin} was stopped: {exc}.") from None
 
     def render(self, messages: Sequence[ChatMessage], *, enable_thinking: bool) -> str:
         """The prompt text for the next assistant turn."""
@@ -125,8 +131,12 @@ class ChatTemplate:
         return pieces
 
     def _render(self, history: list[dict[str, str]], enable_thinking: bool) -> str:
+        # The prompt holds the messages and some scaffolding around each: far more is a runaway.
+        cap = OUTPUT_FLOOR + 4 * sum(len(h["content"]) for h in history)
         try:
-            text = self._template.render(
+            text = self._env.render(
+                self._template,
+                cap,
                 messages=history,
                 add_generation_prompt=True,
                 enable_thinking=enable_thinking,
@@ -136,6 +146,8 @@ class ChatTemplate:
             )
         except TemplateError:
             raise
+        except TemplateLimitError as exc:
+            raise TemplateError(f"The chat template in {self.origin} was stopped: {exc}.") from None
         except SecurityError as exc:
             raise TemplateError(
                 f"The chat template in {self.origin} tried to reach Python internals and was stopped: {exc}"

@@ -18,7 +18,7 @@ from pathlib import Path
 from app.backend.errors import EngineError
 from app.models.catalog import find
 from app.models.download import part_path, sidecar_path
-from app.models.gguf_file import read_gguf_info
+from app.models.gguf_file import GGUFInfo, read_gguf_info
 from app.models.hub import parse_quant
 from app.models.hub_errors import HubNotFoundError, ImportModelError
 from app.models.locate import models_dir
@@ -147,6 +147,7 @@ def import_model(source: str | Path, root: Path | None = None) -> ImportResult:
         info = read_gguf_info(src)
     except EngineError as exc:
         raise ImportModelError(f"Cannot import {src}: {exc.message}") from None
+    _check_template(src, info)
     notes: list[str] = []
     if not info.is_qwen3:
         if info.chat_template is None:
@@ -188,3 +189,25 @@ def import_model(source: str | Path, root: Path | None = None) -> ImportResult:
     size = sum(p.stat().st_size for p in parts)
     model = InstalledModel(parts[0], parts, size, None, parse_quant(parts[0].name))
     return ImportResult(model, tuple(notes), linked)
+
+
+def _check_template(src: Path, info: GGUFInfo) -> None:
+    """A model's chat template must compile and render a two-turn chat within its limits, or the
+    file is refused now rather than failing at the first message."""
+    if info.chat_template is None:
+        return
+    from app.backend.chat_template import ChatTemplate
+    from app.backend.protocol import ChatMessage
+
+    two_turns = (
+        ChatMessage("user", "Hello"),
+        ChatMessage("assistant", "Hi! How can I help?"),
+        ChatMessage("user", "Tell me a joke."),
+    )
+    try:
+        template = ChatTemplate(
+            info.chat_template, origin=str(src), bos_token=info.bos_token, eos_token=info.eos_token
+        )
+        template.render(two_turns, enable_thinking=True)
+    except EngineError as exc:
+        raise ImportModelError(f"Cannot import {src}: {exc.message}") from None

@@ -77,6 +77,21 @@ def test_import_refuses_bad_files(tmp_path: Path) -> None:
     assert installed_models() == []
 
 
+@pytest.mark.parametrize(
+    ("template", "why"),
+    [
+        ("{% for m in messages %}{{ m.content }", "syntax error"),  # accepted before (issue 13.4)
+        ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "stopped"),
+        ("{{ raise_exception('no') }}", "refused the conversation"),
+    ],
+)
+def test_import_refuses_a_template_that_cannot_render_a_chat(tmp_path: Path, template: str, why: str) -> None:
+    src = write_scripted_gguf(tmp_path / "broken-template.gguf", chat_template=template)
+    with pytest.raises(ImportModelError, match=why):
+        import_model(src)
+    assert installed_models() == []
+
+
 def test_import_accepts_another_architecture_with_a_template_and_says_so(tmp_path: Path) -> None:
     llama = write_gguf(tmp_path / "llama.gguf", "llama", template="{{ messages[0]['content'] }}")
     result = import_model(llama)
