@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 from app.backend.errors import EngineError
 from app.server.access import bearer_ok, host_header_ok, origin_ok
 from app.server.api_errors import ApiError, ClientGoneError, from_engine_error, model_not_found
-from app.server.chat_request import ChatCall, parse_chat_request, parse_json, shown
+from app.server.chat_request import ChatCall, parse_chat_request, parse_json
 from app.server.completion import REASONING, Delta, Finish, run_completion
 from app.server.shapes import Completion, model_list
 
@@ -40,6 +40,7 @@ IDLE_TIMEOUT_S = 120  # a kept-alive connection with no next request is closed a
 HEADER_TIMEOUT_S = 10.0  # from a request's first byte to the end of its headers
 BODY_TIMEOUT_S = 60.0  # to receive a body once its headers are in
 TLS_HANDSHAKE = b"\x16"  # the first byte of a TLS ClientHello
+PLAIN_HTTP_ONLY = "This server speaks plain HTTP, not HTTPS: use an http:// URL."
 STATUS_TEXTS = {
     400: "The request line or its headers are malformed.",
     408: "The request took too long to arrive.",
@@ -84,7 +85,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             if first == TLS_HANDSHAKE:
-                self.send_error(400, "This server speaks plain HTTP, not HTTPS: use an http:// URL.")
+                self.send_error(400, PLAIN_HTTP_ONLY)
                 return
             if not fresh:
                 self.server.watch(self.connection, deadline)
@@ -105,16 +106,15 @@ class ApiHandler(BaseHTTPRequestHandler):
         The client's bytes are never echoed; ``self.path`` and friends may be unset here.
         """
         status = int(code)
-        text = message if message and status == 400 and message.startswith("This server") else None
-        log.info("HTTP %d: %s", status, shown(message or ""))
+        text = message if message == PLAIN_HTTP_ONLY else STATUS_TEXTS.get(status, "The request was refused.")
+        log.info("a malformed request was refused: %d", status)  # its line may hold a query: not logged
         if getattr(self, "request_version", "HTTP/0.9") not in ("HTTP/1.0", "HTTP/1.1"):
             self.request_version = "HTTP/1.1"  # a garbled line still gets a status line and headers
         self.close_connection = True
         self._headers_sent = False
         self._allow = ()
         self._body_pending = True  # Connection: close
-        error = ApiError(status, text or STATUS_TEXTS.get(status, "The request was refused."))
-        self._send_error(error)
+        self._send_error(ApiError(status, text))
 
     def _dispatch(self) -> None:
         self._headers_sent = False
