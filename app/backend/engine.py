@@ -210,6 +210,13 @@ class Engine:
         if conn is not None:
             conn.close()
 
+    def kill(self) -> None:
+        """End the worker now, whatever it is doing (a stuck call, a load): the next request starts
+        a new one. For quitting; a caller blocked on the worker then gets WorkerCrashedError."""
+        proc = self._proc
+        if proc is not None and proc.is_alive():
+            proc.kill()
+
     def cancel(self) -> None:
         """Stop the current generation as soon as possible; the partial answer is kept."""
         self._cancel.value = True

@@ -10,7 +10,8 @@ Fault injection for tests (environment variable ``QWENDESK_FAULT``):
 load unless extra buffer types are off (the AMX crash, llama.cpp #20824);
 ``segv-first-decode`` does the same whatever the setting; ``segv-load`` dies
 while loading; ``slow-load`` makes loading take a while (to cancel it);
-``kill-after:N`` is SIGKILLed after N generated tokens.
+``kill-after:N`` is SIGKILLed after N generated tokens; ``stuck-generate`` never answers a
+generation (as a worker lost in llama.cpp, which reads and writes nothing).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app.backend.lifeline import die_with_parent
 from app.backend.prompt_tokens import PromptTokenizer
 from app.backend.protocol import (
     Answer,
@@ -55,6 +57,7 @@ FAULT_ENV = "QWENDESK_FAULT"
 def worker_main(conn: Connection, cancel_flag: Any, stage: Any) -> None:
     """Process entry point (spawn start method)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    die_with_parent()  # even while llama.cpp computes and nobody reads the pipe
     os.dup2(2, 1)  # llama.cpp must never write to the caller's stdout (--json)
     stage.value = Stage.STARTING
     try:
@@ -348,6 +351,8 @@ class Worker:
         t_first: float | None = None
         t_last = t0
         kill_after = int(self.fault.split(":")[1]) if self.fault.startswith("kill-after:") else None
+        while self.fault == "stuck-generate":
+            time.sleep(0.05)
 
         self.stage.value = Stage.PROMPT_EVAL
         self._arm_abort(True)

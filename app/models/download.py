@@ -57,6 +57,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from app.backend.lifeline import die_with_parent
 from app.models.hub import GGUFEntry, RemoteFile, endpoint, quiet_hub
 from app.models.hub_errors import (
     ChecksumMismatchError,
@@ -379,6 +380,7 @@ def _gb(n: int) -> str:
 def _child_main(job: _Job, conn: Connection) -> None:
     """Fetch every file not yet complete, reporting ("bytes", i, n), ("file_done", i), ("done",)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it pauses)
+    die_with_parent()  # the .part stays; a later run resumes it
     allow_hub_for_this_process()  # this process exists because the user asked for a download
     quiet_hub()
     what = job.repo
