@@ -26,6 +26,14 @@ class Limits:
     max_zip_uncompressed: int = 200 * MiB  # a DOCX's parts together, inflated
     max_zip_ratio: float = 100.0  # inflated ÷ compressed, per member (XML compresses ~10×, 50× at most)
     max_zip_members: int = 10_000
+    # DOCX: what the XML may make the parser do, so that any DOCX within them is read in under
+    # ~10 s on 2 cores (a 300-page report: ~10,000 paragraphs, ~60,000 runs, ~5 MB of XML).
+    max_docx_xml_bytes: int = 64 * MiB  # word/document.xml inflated, from the zip directory
+    max_docx_block_bytes: int = 16 * MiB  # the markup of one paragraph or table row, held in memory
+    max_docx_paragraphs: int = 400_000
+    max_docx_runs: int = 2_000_000
+    max_docx_cells: int = 250_000
+    max_docx_styles: int = 50_000
 
 
 DEFAULT_LIMITS = Limits()
@@ -59,6 +67,18 @@ def check_text_size(name: str, chars: int, limits: Limits) -> None:
             "too_large",
             f"{name} holds more than {limits.max_text_chars:,} characters of text; "
             "split it into smaller files.",
+            file=name,
+        )
+
+
+def check_docx_xml(name: str, document: zipfile.ZipInfo, limits: Limits) -> None:
+    """Refuse a DOCX whose body's XML is more than can be parsed in the time a document may take."""
+    if document.file_size > limits.max_docx_xml_bytes:
+        raise DocumentError(
+            "too_large",
+            f"{name} holds {human_size(document.file_size)} of text markup (word/document.xml); "
+            f"documents may hold at most {human_size(limits.max_docx_xml_bytes)} — split it into "
+            "smaller files.",
             file=name,
         )
 

@@ -13,7 +13,7 @@ import io
 import random
 import zipfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 _LOREM = (
@@ -279,3 +279,151 @@ def truncate(path: str | Path, fraction: float = 0.5) -> Path:
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * fraction)])
     return path
+
+
+# Word documents written as raw XML, for the hostile cases python-docx cannot be asked to build
+# quickly: megabytes of markup, millions of runs, thousands of styles.
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>'
+    '<Override PartName="/word/styles.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.styles+xml"/>'
+    "</Types>"
+)
+_PACKAGE_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Target="word/document.xml" Type="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships/officeDocument"/></Relationships>'
+)
+_DOCUMENT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Target="styles.xml" Type="http://schemas.openxmlformats.org/'
+    'officeDocument/2006/relationships/styles"/></Relationships>'
+)
+_BASE_STYLES = (
+    '<w:style w:type="paragraph" w:default="1" w:styleId="Normal"><w:name w:val="Normal"/></w:style>'
+    '<w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/>'
+    '<w:basedOn w:val="Normal"/></w:style>'
+    + "".join(
+        f'<w:style w:type="paragraph" w:styleId="Heading{n}"><w:name w:val="heading {n}"/>'
+        '<w:basedOn w:val="Normal"/></w:style>'
+        for n in (1, 2, 3, 4)
+    )
+)
+
+
+def write_raw_docx(path: str | Path, body: Iterable[str], *, styles: Iterable[str] = ()) -> Path:
+    """A minimal valid DOCX (python-docx opens it) whose body is the XML strings of ``body``.
+
+    ``styles``: more ``<w:style>`` elements after Normal, Title and Heading 1–4.
+    """
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", _CONTENT_TYPES)
+        z.writestr("_rels/.rels", _PACKAGE_RELS)
+        z.writestr("word/_rels/document.xml.rels", _DOCUMENT_RELS)
+        with z.open("word/styles.xml", "w", force_zip64=True) as f:
+            f.write(f'<?xml version="1.0" encoding="UTF-8"?><w:styles xmlns:w="{_W_NS}">'.encode())
+            f.write(_BASE_STYLES.encode())
+            for style in styles:
+                f.write(style.encode())
+            f.write(b"</w:styles>")
+        with z.open("word/document.xml", "w", force_zip64=True) as f:
+            f.write(f'<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="{_W_NS}"><w:body>'.encode())
+            for part in body:
+                f.write(part.encode())
+            f.write(b"</w:body></w:document>")
+    return Path(path)
+
+
+def word_paragraph(text: str, *, style: str = "", runs: int = 1, markup: int = 0, seed: int = 0) -> str:
+    """``<w:p>`` with ``text`` split into ``runs`` runs, each carrying ``markup`` property elements
+    and Word's revision ids (what a heavily edited document looks like)."""
+    rng = random.Random(seed)
+    ppr = f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
+    props = "".join(
+        rng.choice(
+            ("<w:b/>", "<w:i/>", '<w:sz w:val="24"/>', '<w:color w:val="1F3864"/>', '<w:lang w:val="en-GB"/>')
+        )
+        for _ in range(markup)
+    )
+    size = max(1, -(-len(text) // runs))
+    parts = [text[i : i + size] for i in range(0, len(text), size)] or [""]
+    out = [f'<w:p w:rsidR="{rng.getrandbits(32):08X}">{ppr}']
+    for part in parts:
+        rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
+        out.append(
+            f'<w:r w:rsidRPr="{rng.getrandbits(32):08X}">{rpr}<w:t xml:space="preserve">{part}</w:t></w:r>'
+        )
+    out.append("</w:p>")
+    return "".join(out)
+
+
+def write_markup_heavy_docx(path: str | Path, *, paragraphs: int, markup: int = 40, seed: int = 0) -> Path:
+    """Ordinary sentences buried in run properties: ~30× more XML than text, compressing ~20×."""
+    rng = random.Random(seed)
+    body = (
+        word_paragraph(line, runs=4, markup=markup, seed=rng.getrandbits(32))
+        for line in (filler_lines(rng, 1)[0] for _ in range(paragraphs))
+    )
+    return write_raw_docx(path, body)
+
+
+def write_tiny_runs_docx(path: str | Path, *, runs: int, runs_per_paragraph: int = 1000) -> Path:
+    """``runs`` one-letter runs, ``runs_per_paragraph`` to a paragraph: little text, many elements."""
+    rng = random.Random(0)
+    letters = "abcdefghijklmnopqrstuvwxyz "
+
+    def body() -> Iterator[str]:
+        for start in range(0, runs, runs_per_paragraph):
+            n = min(runs_per_paragraph, runs - start)
+            runs_xml = "".join(f"<w:r><w:t>{rng.choice(letters)}</w:t></w:r>" for _ in range(n))
+            yield f"<w:p>{runs_xml}</w:p>"
+
+    return write_raw_docx(path, body())
+
+
+def write_many_styles_docx(path: str | Path, *, styles: int, paragraphs: int = 300) -> Path:
+    """``styles`` custom styles, each based on the one before (so none is a heading), and
+    ``paragraphs`` paragraphs using the last ones: a style lookup per paragraph walks the chain."""
+    defs = (
+        f'<w:style w:type="paragraph" w:styleId="S{i}"><w:name w:val="Style {i}"/>'
+        f'<w:basedOn w:val="{f"S{i - 1}" if i else "Normal"}"/></w:style>'
+        for i in range(styles)
+    )
+    rng = random.Random(1)
+    body = [
+        word_paragraph(filler_lines(rng, 1)[0], style=f"S{styles - 1 - i % 10}") for i in range(paragraphs)
+    ]
+    body.insert(0, word_paragraph("Styled Chapter", style="Heading1"))
+    return write_raw_docx(path, body, styles=defs)
+
+
+def write_long_docx(path: str | Path, *, pages: int = 300, seed: int = 0) -> Path:
+    """A report of about ``pages`` pages made with python-docx: a heading every 5 pages, 8
+    paragraphs of ~60 words a page, in 4 runs each (some bold), and a 10 × 4 table every 10 pages."""
+    import docx
+
+    rng = random.Random(seed)
+    doc = docx.Document()
+    doc.add_heading("Long Report", level=0)
+    for page in range(pages):
+        if page % 5 == 0:
+            doc.add_heading(f"Chapter {page // 5 + 1}", level=1 + page // 5 % 2)
+        for _ in range(8):
+            paragraph = doc.add_paragraph()
+            for i, line in enumerate(filler_lines(rng, 4, 15)):
+                paragraph.add_run(line + " ").bold = i == 2
+        if page % 10 == 9:
+            table = doc.add_table(rows=10, cols=4)
+            for r in range(10):
+                for c in range(4):
+                    table.cell(r, c).text = f"{rng.choice(LOREM)} {r * 4 + c}"
+    doc.save(str(path))
+    return Path(path)
