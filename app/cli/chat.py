@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -54,6 +53,7 @@ from app.backend.protocol import (
 )
 from app.cli.chat_documents import AttachedDocuments
 from app.cli.gpu_layers import choose_gpu_layers
+from app.cli.stopping import insisting
 from app.documents import DocumentError, ModelTokens, TurnContext, answer_room, estimate_tokens
 from app.models.gguf_file import GGUFInfo
 from app.models.load_plan import context_for
@@ -280,26 +280,27 @@ def _request(args: argparse.Namespace, messages: list[ChatMessage]) -> Generatio
 
 
 def _turn(engine: ChatEngine, args: argparse.Namespace, messages: list[ChatMessage], out: _Output) -> str:
-    """Run one turn; returns its finish reason, or "error". Keeps ``messages`` well-formed."""
+    """Run one turn; returns its finish reason, or "error". Keeps ``messages`` well-formed.
+
+    Ctrl-C stops the answer; a second one (or SIGTERM) stops everything (app.cli.stopping).
+    """
     answer: list[str] = []
-    previous = signal.signal(signal.SIGINT, lambda *_: engine.cancel())
-    try:
-        for ev in engine.generate(_request(args, messages)):
-            if isinstance(ev, Answer):
-                answer.append(ev.text)
-            out.event(ev)
-            if isinstance(ev, Done):
+    with insisting(getattr(engine, "kill", engine.cancel), on_first=engine.cancel):
+        try:
+            for ev in engine.generate(_request(args, messages)):
+                if isinstance(ev, Answer):
+                    answer.append(ev.text)
+                out.event(ev)
+                if isinstance(ev, Done):
+                    messages.append(ChatMessage("assistant", "".join(answer)))
+                    return ev.finish_reason
+        except EngineError as exc:
+            out.error(exc)
+            if answer:  # what was received stays in the conversation
                 messages.append(ChatMessage("assistant", "".join(answer)))
-                return ev.finish_reason
-    except EngineError as exc:
-        out.error(exc)
-        if answer:  # what was received stays in the conversation
-            messages.append(ChatMessage("assistant", "".join(answer)))
-        else:
-            messages.pop()
-        return "error"
-    finally:
-        signal.signal(signal.SIGINT, previous)
+            else:
+                messages.pop()
+            return "error"
     return "error"
 
 
@@ -403,29 +404,44 @@ def _run(
         return _run_remote(args, stdin, out, docs)
     with engine_factory() as engine:
         try:
-            path = resolve_model(args.model)
-            kv_cache = args.kv_cache or "f16"
-            report = engine.load(
+            return _run_local(engine, args, stdin, out, docs)
+        except KeyboardInterrupt:  # Ctrl-C while loading, or a second one during an answer
+            engine.cancel()  # a load in progress stops at its next progress report
+            out.err.write("\nqwendesk: stopped\n")
+            return EXIT_CANCELLED
+
+
+def _run_local(
+    engine: Engine, args: argparse.Namespace, stdin: TextIO, out: _Output, docs: AttachedDocuments | None
+) -> int:
+    try:
+        path = resolve_model(args.model)
+        kv_cache = args.kv_cache or "f16"
+        report = engine.load(
+            path,
+            n_ctx=args.ctx,
+            n_threads=args.threads,
+            n_gpu_layers=choose_gpu_layers(
+                engine,
                 path,
+                gpu_layers=args.gpu_layers,
                 n_ctx=args.ctx,
-                n_threads=args.threads,
-                n_gpu_layers=choose_gpu_layers(
-                    engine,
-                    path,
-                    gpu_layers=args.gpu_layers,
-                    n_ctx=args.ctx,
-                    kv_cache_type=kv_cache,
-                    n_threads=args.threads,
-                ),
                 kv_cache_type=kv_cache,
-            )
-        except EngineError as exc:
-            out.error(exc)
-            return EXIT_ERROR
-        for notice in report.notices:
-            out.event(notice)
-        room = _Room(report.plan.n_ctx, report.plan.max_ctx, report.info, engine, report.think_mode)
-        return _chat(engine, room, args, stdin, out, docs)
+                n_threads=args.threads,
+            ),
+            kv_cache_type=kv_cache,
+        )
+    except EngineError as exc:
+        out.error(exc)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        engine.cancel()  # the load stops at its next progress report
+        out.err.write("\nqwendesk: loading cancelled\n")
+        return EXIT_CANCELLED
+    for notice in report.notices:
+        out.event(notice)
+    room = _Room(report.plan.n_ctx, report.plan.max_ctx, report.info, engine, report.think_mode)
+    return _chat(engine, room, args, stdin, out, docs)
 
 
 def _run_remote(args: argparse.Namespace, stdin: TextIO, out: _Output, docs: AttachedDocuments | None) -> int:

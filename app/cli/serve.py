@@ -8,9 +8,9 @@ SIGTERM. Each request is logged (method, path, status), never its messages.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +19,7 @@ from app.backend.engine import Engine
 from app.backend.errors import EngineError
 from app.backend.shared_engine import SharedEngine
 from app.cli.gpu_layers import choose_gpu_layers
+from app.cli.stopping import insisting
 from app.models.locate import resolve_model
 from app.server import DEFAULT_HOST, DEFAULT_PORT, ApiServer, ServerSetupError
 from app.server.shapes import model_id
@@ -98,6 +99,16 @@ def run(args: argparse.Namespace, *, engine_factory: Callable[[], Engine] = Engi
 
 
 def _serve(server: ApiServer, shared: SharedEngine, args: argparse.Namespace) -> int:
+    """Ctrl-C stops the server; a second Ctrl-C, or SIGTERM, stops it whatever the engine is doing
+    (app.cli.stopping: the worker is killed, the process gone within about two seconds)."""
+    with insisting(shared.engine.kill):
+        try:
+            return _serve_until_stopped(server, shared, args)
+        except KeyboardInterrupt:
+            return EXIT_CANCELLED
+
+
+def _serve_until_stopped(server: ApiServer, shared: SharedEngine, args: argparse.Namespace) -> int:
     try:
         try:
             engine = shared.engine
@@ -128,17 +139,8 @@ def _serve(server: ApiServer, shared: SharedEngine, args: argparse.Namespace) ->
         _say(
             f"QwenDesk API server: {server.url} · model {model_id(report.info.path)}{reach} · Ctrl-C stops it"
         )
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the normal way to stop it
             server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            signal.signal(signal.SIGTERM, previous)
         return 0
     finally:
         server.shutdown()
-
-
-def _interrupt(*_: object) -> None:
-    raise KeyboardInterrupt
