@@ -8,7 +8,8 @@ reached gigabytes. :class:`BoundedEnvironment` adds the missing limits where the
 - ``*``, ``**``, ``%`` and ``+`` are intercepted (which also stops constant folding at compile
   time) and refused when their result would exceed :data:`MAX_CHARS` items or characters;
 - a method or filter given a number beyond :data:`MAX_ITEMS` (``' '.ljust(10**9)``) is refused;
-- ``range`` checks the clock and the process's memory as it is iterated;
+- every loop (``range`` or anything else) checks the clock and the process's memory as it steps,
+  and ``~`` joins are size-checked like ``+``;
 - the output is produced in chunks and stopped past the output cap or the deadline.
 
 A limit that is hit is a :class:`TemplateLimitError`, which the caller reports as the template's
@@ -23,6 +24,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from jinja2 import nodes
+from jinja2.compiler import CodeGenerator
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 MAX_SECONDS = 5.0  # one render; the real templates take milliseconds
@@ -51,15 +54,49 @@ class _Budget(threading.local):
     steps = 0
 
 
+ITER = "__qwendesk_loop__"  # every {% for %} iterates through this (a step is counted per item)
+
+
+class _BoundedCodeGenerator(CodeGenerator):
+    """``~`` joins through :meth:`BoundedEnvironment.bounded_join` (its size is checked)."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Any) -> None:
+        self.write("environment.bounded_join((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
 class BoundedEnvironment(ImmutableSandboxedEnvironment):
     """The immutable sandbox, with limits on time, sizes and memory while rendering."""
 
     intercepted_binops = frozenset({"*", "**", "%", "+"})
+    code_generator_class = _BoundedCodeGenerator
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.budget = _Budget()
         self.globals["range"] = self._range
+        self.globals[ITER] = self._loop
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        """Every loop's iterable goes through :meth:`_loop`, so each step is counted."""
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Call(nodes.Name(ITER, "load"), [loop.iter], [], None, None)
+        return tree
+
+    def _loop(self, iterable: Any) -> Iterator[Any]:
+        for item in iterable:
+            self.step()
+            yield item
+
+    def bounded_join(self, parts: tuple[Any, ...]) -> str:
+        text = "".join(str(p) for p in parts)
+        if len(text) > MAX_CHARS:
+            raise TemplateLimitError("it joined a string longer than 16 million characters")
+        return text
 
     # ------------------------------------------------------------------ rendering
 

@@ -26,6 +26,10 @@ CONVO = [ChatMessage("user", "hi")]
         ("{{ '%2000000000s' % 'x' }}", "width"),
         ("{% for i in range(100000) %}{{ 'y' * 1000 }}{% endfor %}", "wrote more"),
         ("{{ 9 ** 99999999 }}", "power"),
+        ("{% set s = 'ab' * 4000000 %}{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}x",
+         "took more"),
+        ("{% set ns = namespace(s='ab') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}x",
+         "joined"),
     ],
 )  # fmt: skip
 def test_runaway_templates_are_stopped_with_a_clear_error(source: str, why: str) -> None:
