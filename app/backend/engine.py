@@ -72,6 +72,7 @@ _FAILED_KINDS: dict[str, type[errors.EngineError]] = {
     for cls in (
         errors.LoadFailedError,
         errors.LoadCancelledError,
+        errors.CancelledError,
         errors.NoModelError,
         errors.InvalidRequestError,
         errors.EngineError,

@@ -58,6 +58,12 @@ class LoadCancelledError(EngineError):
     kind = "load_cancelled"
 
 
+class CancelledError(EngineError):
+    """A call other than a generation (counting tokens) was stopped by ``Engine.cancel``."""
+
+    kind = "cancelled"
+
+
 class ContextFullError(EngineError):
     """The conversation does not fit the loaded context; the numbers let the UI offer a reload."""
 

@@ -18,18 +18,23 @@ what they always were.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 SPECIAL_ATTRS = 8 | 16  # LLAMA_TOKEN_ATTR_CONTROL | LLAMA_TOKEN_ATTR_USER_DEFINED
 BLOCK = 65_536  # characters tokenized at once when a text is long (so a limit can stop early)
 
 
+class TokenizingCancelled(Exception):
+    """The engine was asked to stop while a long text was being tokenized."""
+
+
 class PromptTokenizer:
     """The special-token strings of one loaded vocabulary, and tokenizing with them under control."""
 
-    def __init__(self, llm: Any, lc: Any) -> None:
+    def __init__(self, llm: Any, lc: Any, should_stop: Callable[[], bool] = lambda: False) -> None:
         self.llm = llm
+        self.should_stop = should_stop  # checked between blocks of a long text (cancel)
         vocab = llm._model.vocab
         specials: dict[str, int] = {}
         longest = 1
@@ -53,6 +58,8 @@ class PromptTokenizer:
         soon after that many tokens (long text is tokenized a block at a time)."""
         out: list[int] = []
         for block in self._blocks(text):
+            if self.should_stop():
+                raise TokenizingCancelled
             out += self._tokenize(block)
             if limit is not None and len(out) > limit:
                 break

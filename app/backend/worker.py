@@ -28,7 +28,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from app.backend.lifeline import die_with_parent
-from app.backend.prompt_tokens import PromptTokenizer
+from app.backend.prompt_tokens import PromptTokenizer, TokenizingCancelled
 from app.backend.protocol import (
     Answer,
     CountTokensCommand,
@@ -232,7 +232,7 @@ class Worker:
         self.plan = plan
         self.first_decode_pending = True
         self._index_special_tokens()
-        self.tokens = PromptTokenizer(llm, self.lc)
+        self.tokens = PromptTokenizer(llm, self.lc, should_stop=lambda: bool(self.cancel_flag.value))
         self._reply(
             Loaded(
                 n_ctx=llm.n_ctx(),
@@ -304,8 +304,12 @@ class Worker:
             self._reply(Failed("no_model", "No model is loaded."))
             return
         # plain text: "<|im_end|>" in a file is characters, never the control token
-        counts = tuple(len(self.tokens.plain(text)) for text in cmd.texts)
-        counts += tuple(len(self._prompt_tokens(pieces)) for pieces in cmd.prompts)
+        try:
+            counts = tuple(len(self.tokens.plain(text)) for text in cmd.texts)
+            counts += tuple(len(self._prompt_tokens(pieces)) for pieces in cmd.prompts)
+        except TokenizingCancelled:
+            self._reply(Failed("cancelled", "Counting tokens was cancelled."))
+            return
         self._reply(TokenCounts(counts))
 
     # ------------------------------------------------------------- generation

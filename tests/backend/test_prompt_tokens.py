@@ -9,7 +9,7 @@ import pytest
 
 from app.backend.chat_template import ChatTemplate
 from app.backend.engine import Engine
-from app.backend.errors import ContextFullError
+from app.backend.errors import CancelledError, ContextFullError
 from app.backend.prompt_tokens import PromptTokenizer
 from app.backend.protocol import ChatMessage, GenerationRequest
 from app.models.synthetic import TEST_CHAT_TEMPLATE, THINKING_2507_TEMPLATE, write_scripted_gguf
@@ -107,3 +107,12 @@ def test_many_special_token_strings_tokenize_in_linear_time(tmp_path: Path) -> N
         assert count >= 2 * 100_000  # characters, not 100,000 think tokens
     finally:
         engine.close()
+
+
+def test_counting_a_long_text_can_be_cancelled(engine: Engine, scripted_model: Path) -> None:
+    engine.load(str(scripted_model), n_ctx=4096)
+    engine.cancel()  # as Stop pressed while the window counts a document
+    with pytest.raises(CancelledError):
+        engine.count_tokens(["words " * 50_000])
+    engine.clear_cancel()
+    assert engine.count_tokens(["words"]) == [len("words")]  # byte-level test vocabulary
