@@ -18,6 +18,7 @@ error. The deadline and the memory baseline belong to the thread that renders.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -79,6 +80,25 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         self.budget = _Budget()
         self.globals["range"] = self._range
         self.globals[ITER] = self._loop
+        # Filters are called directly, not through call(): the same checks around each.
+        self.filters = {name: self._guarded(f) for name, f in self.filters.items()}
+
+    def _guarded(self, function: Any) -> Any:
+        @functools.wraps(function)  # keeps jinja's pass_context / pass_eval_context marks
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            return self._checked_call(function, args, kwargs)
+
+        return guarded
+
+    def _checked_call(self, function: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        self.check()
+        for value in (*args, *kwargs.values()):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ITEMS:
+                raise TemplateLimitError(f"it passed the number {value:,} to a function")
+        result = function(*args, **kwargs)
+        if isinstance(result, SEQUENCES) and len(result) > MAX_CHARS:
+            raise TemplateLimitError(f"a function gave it {len(result):,} items")
+        return result
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """Every loop's iterable goes through :meth:`_loop`, so each step is counted."""
@@ -163,14 +183,10 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        __self.check()
-        for value in (*args, *kwargs.values()):
-            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ITEMS:
-                raise TemplateLimitError(f"it passed the number {value:,} to a function")
-        result = ImmutableSandboxedEnvironment.call(__self, __context, __obj, *args, **kwargs)
-        if isinstance(result, (str, list, tuple)) and len(result) > MAX_CHARS:
-            raise TemplateLimitError(f"a function gave it {len(result):,} items")
-        return result
+        def sandboxed(*a: Any, **k: Any) -> Any:
+            return ImmutableSandboxedEnvironment.call(__self, __context, __obj, *a, **k)
+
+        return __self._checked_call(sandboxed, args, kwargs)
 
 
 class _BoundedRange:

@@ -23,6 +23,8 @@ CONVO = [ChatMessage("user", "hi")]
          "longer than"),
         ("{{ 'a' * 200000000 }}", "sequence"),
         ("{{ ' '.ljust(2000000000) }}", "number"),
+        ("{{ 'x' | center(2000000000) }}", "number"),
+        ("{{ ('ab' * 4000000) | replace('a', 'aaaaaaaaaa') }}", "gave it"),
         ("{{ '%2000000000s' % 'x' }}", "width"),
         ("{% for i in range(100000) %}{{ 'y' * 1000 }}{% endfor %}", "wrote more"),
         ("{{ 9 ** 99999999 }}", "power"),
