@@ -53,12 +53,13 @@ class PromptTokenizer:
         alternatives = sorted(specials, key=len, reverse=True)  # the longest match wins, as in llama.cpp
         self._special = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
 
-    def plain(self, text: str, limit: int | None = None) -> list[int]:
+    def plain(self, text: str, limit: int | None = None, *, cancellable: bool = True) -> list[int]:
         """``text`` as ordinary text: no special token, whatever it spells. With ``limit``, stops
-        soon after that many tokens (long text is tokenized a block at a time)."""
+        soon after that many tokens (long text is tokenized a block at a time); ``cancellable``:
+        raises TokenizingCancelled between blocks when the engine is asked to stop."""
         out: list[int] = []
         for block in self._blocks(text):
-            if self.should_stop():
+            if cancellable and self.should_stop():
                 raise TokenizingCancelled
             out += self._tokenize(block)
             if limit is not None and len(out) > limit:
@@ -90,7 +91,9 @@ class PromptTokenizer:
             if special is not None:
                 out.append(special)
             else:
-                out += self.plain(run, None if limit is None else limit - len(out))
+                # A prompt is bounded by the caller (its size against the context), and a generation
+                # stops on cancel at its first evaluation: not cancelled while it is tokenized.
+                out += self.plain(run, None if limit is None else limit - len(out), cancellable=False)
             if limit is not None and len(out) > limit:
                 break
         return out
