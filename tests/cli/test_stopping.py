@@ -58,7 +58,7 @@ def test_sigterm_stops_serve_while_a_request_is_stuck(scripted_model: Path, tmp_
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
-        assert time.monotonic() - started < 3.0  # it used to wait forever
+        assert time.monotonic() - started < 4.5  # ~2 s; it used to wait forever
         assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
         assert wait_until(lambda: all(gone(c) for c in children), 3)
         asking.join(10)
@@ -94,7 +94,7 @@ def test_a_second_ctrl_c_stops_chat_while_the_engine_is_stuck(scripted_model: Pa
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=10)
-        assert time.monotonic() - started < 3.0
+        assert time.monotonic() - started < 4.5  # ~2 s (a loaded machine adds some)
         assert proc.returncode == 130 and "Traceback" not in err
         assert wait_until(lambda: all(gone(c) for c in children), 3)
     finally:
