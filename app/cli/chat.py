@@ -52,12 +52,11 @@ from app.backend.protocol import (
     event_to_json,
 )
 from app.cli.chat_documents import AttachedDocuments
-from app.cli.gpu_layers import choose_gpu_layers
+from app.cli.gpu_layers import load_as_asked
 from app.cli.stopping import insisting
 from app.documents import DocumentError, ModelTokens, TurnContext, answer_room, estimate_tokens
 from app.models.gguf_file import GGUFInfo
 from app.models.load_plan import context_for
-from app.models.locate import resolve_model
 from app.models.think_mode import ThinkMode, effective_thinking
 from app.remote.presets import PRESETS
 
@@ -415,22 +414,7 @@ def _run_local(
     engine: Engine, args: argparse.Namespace, stdin: TextIO, out: _Output, docs: AttachedDocuments | None
 ) -> int:
     try:
-        path = resolve_model(args.model)
-        kv_cache = args.kv_cache or "f16"
-        report = engine.load(
-            path,
-            n_ctx=args.ctx,
-            n_threads=args.threads,
-            n_gpu_layers=choose_gpu_layers(
-                engine,
-                path,
-                gpu_layers=args.gpu_layers,
-                n_ctx=args.ctx,
-                kv_cache_type=kv_cache,
-                n_threads=args.threads,
-            ),
-            kv_cache_type=kv_cache,
-        )
+        report = load_as_asked(engine, args, args.kv_cache or "f16")
     except EngineError as exc:
         out.error(exc)
         return EXIT_ERROR

@@ -9,11 +9,13 @@ it chose and why. ``--gpu-layers N`` always wins.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from app.backend.engine import Engine
+from app.backend.engine import Engine, LoadReport
 from app.backend.errors import EngineError
 from app.models.gguf_file import read_gguf_info
 from app.models.load_options import LoadOptions, auto_gpu_layers, estimate_for
+from app.models.locate import resolve_model
 from app.models.machine import probe_machine
 
 log = logging.getLogger("qwendesk.cli")
@@ -55,3 +57,22 @@ def choose_gpu_layers(
     summary = estimate_for(info, machine, options).summary
     log.info("GPU layers: auto → %d of %d (the fit estimate: %s)", layers, total, summary)
     return layers
+
+
+def load_as_asked(engine: Engine, args: Any, kv_cache_type: str) -> LoadReport:
+    """``chat``'s and ``serve``'s load: the model and flags given, GPU layers as :func:`choose_gpu_layers`."""
+    path = resolve_model(args.model)
+    return engine.load(
+        path,
+        n_ctx=args.ctx,
+        n_threads=args.threads,
+        n_gpu_layers=choose_gpu_layers(
+            engine,
+            path,
+            gpu_layers=args.gpu_layers,
+            n_ctx=args.ctx,
+            kv_cache_type=kv_cache_type,
+            n_threads=args.threads,
+        ),
+        kv_cache_type=kv_cache_type,
+    )

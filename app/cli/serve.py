@@ -18,9 +18,8 @@ from typing import Any
 from app.backend.engine import Engine
 from app.backend.errors import EngineError
 from app.backend.shared_engine import SharedEngine
-from app.cli.gpu_layers import choose_gpu_layers
+from app.cli.gpu_layers import load_as_asked
 from app.cli.stopping import insisting
-from app.models.locate import resolve_model
 from app.server import DEFAULT_HOST, DEFAULT_PORT, ApiServer, ServerSetupError
 from app.server.shapes import model_id
 
@@ -111,22 +110,7 @@ def _serve(server: ApiServer, shared: SharedEngine, args: argparse.Namespace) ->
 def _serve_until_stopped(server: ApiServer, shared: SharedEngine, args: argparse.Namespace) -> int:
     try:
         try:
-            engine = shared.engine
-            path = resolve_model(args.model)
-            report = engine.load(
-                path,
-                n_ctx=args.ctx,
-                n_threads=args.threads,
-                n_gpu_layers=choose_gpu_layers(
-                    engine,
-                    path,
-                    gpu_layers=args.gpu_layers,
-                    n_ctx=args.ctx,
-                    kv_cache_type=args.kv_cache,
-                    n_threads=args.threads,
-                ),
-                kv_cache_type=args.kv_cache,
-            )
+            report = load_as_asked(shared.engine, args, args.kv_cache)
         except EngineError as exc:
             _say(f"qwendesk: error: {exc.message}")
             return EXIT_ERROR
