@@ -138,7 +138,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, metavar="N")
     p.add_argument("--system", metavar="TEXT", help="system prompt")
     p.add_argument(
-        "--threads", type=int, metavar="N", help="CPU threads (default: half the cores); local only"
+        "--threads", type=int, metavar="N", help="CPU threads (default: the physical cores); local only"
     )
     p.add_argument(
         "--gpu-layers",

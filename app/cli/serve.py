@@ -59,7 +59,7 @@ def add_parser(sub: Any) -> None:
         help="allow a --host other machines can reach (needs an API key)",
     )
     p.add_argument("--ctx", type=int, metavar="N", help="context length (YaRN is used beyond 32,768)")
-    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: half the cores)")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: the physical cores)")
     p.add_argument(
         "--gpu-layers",
         type=int,

@@ -28,7 +28,7 @@ class LoadOptions:
     n_gpu_layers: int | None = None  # None: from the fit estimate
     kv_cache_type: str = "f16"
     flash_attn: bool | None = None  # None: on only where the KV type needs it
-    n_threads: int | None = None  # None: half the logical cores
+    n_threads: int | None = None  # None: the physical cores (load_plan.default_threads)
 
     @classmethod
     def from_dict(cls, data: object) -> LoadOptions:
