@@ -29,14 +29,11 @@ legacy client gets a single URL that serves the reconstructed file, so the web
 interface and curl keep working), and huggingface_hub itself falls back to that
 plain ``resolve`` GET, resuming with a Range header, when ``hf_xet`` is missing
 or ``HF_HUB_DISABLE_XET`` is set. ``hf_hub_download(local_dir=...)`` on the other
-hand gives a file its final name before our SHA-256 check could run, writes
-``.incomplete`` temp files under ``local_dir/.cache/huggingface/download/``
-(left behind when its process is terminated, never resumed by a later process)
-and keeps its chunk cache outside the models dir. Losing Xet's deduplication
-costs nothing here: a GGUF is one blob, fetched once. The Hub documents 50 GB
-as its largest file, which is also huggingface_hub's limit for plain-HTTP
-downloads; the big Qwen3 GGUFs are split below it. :func:`drop_legacy_cache`
-removes the ``.cache`` folder an earlier version's Xet path left in a repo folder.
+hand names a file before our SHA-256 check, leaves ``.incomplete`` files under
+``local_dir/.cache/`` when terminated (never resumed later) and caches chunks
+outside the models dir; Xet's deduplication gains nothing for one GGUF fetched
+once (the Hub's 50 GB file limit is also plain HTTP's; big GGUFs are split below
+it). :func:`drop_legacy_cache` removes an earlier version's ``.cache`` folder.
 """
 
 from __future__ import annotations
