@@ -24,3 +24,17 @@ def test_threads_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "<!-- bench:threads -->" in r.stdout and "| 1 |" in r.stdout
+
+
+@pytest.mark.timeout(240)
+def test_api_hostile_benchmark_runs_small(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "api_hostile.py"), "--requests", "5", "--hostile", "1",
+         "--rounds", "1", "--rate", "20", "--header-timeout", "1"],
+        capture_output=True,
+        text=True,
+        timeout=230,
+        env={**os.environ, "QWENDESK_HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "<!-- bench:api-hostile -->" in r.stdout
