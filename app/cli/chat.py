@@ -47,10 +47,10 @@ from app.backend.protocol import (
     GenerationRequest,
     Notice,
     Reasoning,
-    Sampling,
     StreamEvent,
     event_to_json,
 )
+from app.chat.turn_request import SAMPLING_KEYS, make_request, sampling_of
 from app.cli.chat_documents import AttachedDocuments
 from app.cli.gpu_layers import load_as_asked
 from app.cli.stopping import insisting
@@ -262,19 +262,14 @@ class _Output:
 
 
 def _request(args: argparse.Namespace, messages: list[ChatMessage]) -> GenerationRequest:
-    return GenerationRequest(
-        messages=tuple(messages),
-        enable_thinking=args.think,
+    """The turn as the window builds it (app.chat.turn_request), from the command's flags."""
+    sampling = {key: getattr(args, key) for key in SAMPLING_KEYS}
+    return make_request(
+        messages,
+        think=args.think,
         thinking_budget=args.thinking_budget,
         max_tokens=args.max_tokens,
-        sampling=Sampling(
-            temperature=args.temperature,
-            top_p=args.top_p,
-            top_k=args.top_k,
-            min_p=args.min_p,
-            presence_penalty=args.presence_penalty,
-            seed=args.seed,
-        ),
+        sampling=sampling_of(sampling),
     )
 
 

@@ -21,19 +21,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.backend.errors import ContextFullError, EngineError, NoModelError, UnsupportedContextError
-from app.backend.protocol import Answer, ChatMessage, Done, GenerationRequest, Notice, Reasoning, Sampling
-from app.documents import DocumentError, LibrarySnapshot, PreparedAttachment, TurnContext
-from app.documents.context import carries_whole_documents
+from app.backend.protocol import Done, GenerationRequest, Notice
+from app.chat.longer_context import longer_context
+from app.chat.titles import title_from
+from app.chat.turn_request import assemble_turn
+from app.documents import DocumentError, PreparedAttachment, TurnContext
 from app.documents.engine_turn import DocumentTurn, preparer
-from app.models import fit
-from app.models.load_options import LoadOptions, engine_kwargs_for
-from app.models.load_plan import context_for, make_plan
+from app.models.load_options import LoadOptions
 from app.models.machine import Machine, probe_machine
 from app.models.think_mode import effective_thinking
 from app.remote.endpoint import Endpoint
@@ -42,12 +40,13 @@ from app.store.models import Conversation, Message
 from app.ui.attachments import AttachmentPreparer
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
-from app.ui.engine_bridge import EngineBridge
+from app.ui.current_conversation import CurrentConversation
+from app.ui.engine_bridge import EngineBridge, Failure
+from app.ui.engine_control import EngineControl
 from app.ui.message_widget import MessageWidget
+from app.ui.streamed_turn import StreamedTurn
 
 PAINT_INTERVAL_MS = 33  # ≈30 updates per second at most
-CHECKPOINT_S = 0.5  # well inside the promised "at least once per second"
-TITLE_CHARS = 60
 # A server that does not say its context length (Ollama, some proxies) is assumed to hold Qwen3's
 # native 32,768 tokens when documents are budgeted; it refuses a longer prompt with a clear error.
 REMOTE_DEFAULT_CTX = 32_768
@@ -63,32 +62,6 @@ DONE_FIELDS_STORED = (
     "decode_tokens_per_s",
 )
 
-
-@dataclass
-class _Turn:
-    message: Message
-    widget: MessageWidget
-    started: float
-    answer: str = ""
-    reasoning: str = ""
-    pending_reasoning: list[str] = field(default_factory=list)
-    answer_dirty: bool = False
-    think_started: float | None = None
-    think_ended: float | None = None
-    last_checkpoint: float = 0.0
-    user_toggled: bool = False
-
-    def thinking_s(self, now: float) -> float | None:
-        if self.think_started is None:
-            return None
-        return (self.think_ended or now) - self.think_started
-
-
-def title_from(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= TITLE_CHARS else line[: TITLE_CHARS - 1].rstrip() + "…"
-
-
 class ChatController(QObject):
     conversation_changed = Signal(int)
     answering_changed = Signal(bool)
@@ -97,7 +70,7 @@ class ChatController(QObject):
     choose_model_requested = Signal()
     attach_failed = Signal(str)
     engine_changed = Signal()
-    engine_failed = Signal(object)
+    engine_failed = Signal(Exception)
 
     def __init__(
         self,
@@ -113,29 +86,27 @@ class ChatController(QObject):
         super().__init__()
         self.store, self.bridge, self.view, self.composer = store, bridge, view, composer
         self.clock = clock
-        self.saved_options, self.machine = saved_options, machine
-        self.load_options = LoadOptions()  # those of the model loaded (or loading) now
+        self.current = CurrentConversation(store)
+        self.engines = EngineControl(bridge, composer, saved_options=saved_options, machine=machine)
+        self.engines.engine_changed.connect(self.engine_changed)
+        self.engines.engine_failed.connect(self.engine_failed)
+        self.engines.notice.connect(self.notice)
         # Document budgets are counted with the loaded model's own tokenizer, on the engine's thread
         # (None here), a server's with the estimate; a counter set here is used instead.
         self.count_tokens: Callable[[str], int] | None = None
-        self.conversation: Conversation | None = None
-        self.turn: _Turn | None = None
-        self.model_loading = False
-        self.connecting = False
-        self._loading_name = ""
+        self.turn: StreamedTurn | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(PAINT_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
-        bridge.stream_event.connect(self._on_event)
+        bridge.reasoning.connect(self._on_reasoning)
+        bridge.answer.connect(self._on_answer)
+        bridge.notice.connect(self._on_notice)
+        bridge.done.connect(self._on_done)
         bridge.failed.connect(self._on_failed)
-        bridge.loaded.connect(self._on_loaded)
-        bridge.load_progress.connect(self._on_load_progress)
-        bridge.connected.connect(self._on_connected)
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
         composer.think_toggled.connect(self.set_think)
         composer.budget_changed.connect(self.set_budget)
-        composer.cancel_load_requested.connect(self.cancel_load)
         composer.files_dropped.connect(self.attach_files)
         composer.remove_attachment_requested.connect(self.remove_attachment)
         self.preparer = AttachmentPreparer()
@@ -146,10 +117,20 @@ class ChatController(QObject):
 
     # -------------------------------------------------------- conversations
 
+    @property
+    def conversation(self) -> Conversation | None:
+        """The conversation on screen (owned by ``self.current``)."""
+        return self.current.conversation
+
+    @conversation.setter
+    def conversation(self, conversation: Conversation | None) -> None:
+        self.current.conversation = conversation
+
     def open(self, conversation_id: int) -> None:
         if self.turn is not None:
             return  # the window disables switching while answering
-        self.conversation = self.store.get_conversation(conversation_id)
+        self.current.open(conversation_id)
+        assert self.conversation is not None
         widgets = self.view.set_messages(self.store.messages(conversation_id))
         for w in widgets:
             self._wire(w)
@@ -159,7 +140,7 @@ class ChatController(QObject):
         self.view.scroll_to_bottom()
 
     def new_conversation(self) -> Conversation:
-        conv = self.store.create_conversation(
+        conv = self.current.create(
             model=self.bridge.model_name,
             think=self.composer.wants_think,  # a new chat starts as the toggle was last set
             thinking_budget=self.composer.budget.value() or None,
@@ -170,14 +151,12 @@ class ChatController(QObject):
 
     def set_think(self, on: bool) -> None:
         if self.conversation is not None:
-            self.store.update_conversation(self.conversation.id, think=on)
-            self.conversation = self.store.get_conversation(self.conversation.id)
-            self.conversation_changed.emit(self.conversation.id)
+            conv = self.current.update(think=on)
+            self.conversation_changed.emit(conv.id)
 
     def set_budget(self, tokens: int) -> None:
         if self.conversation is not None:
-            self.store.update_conversation(self.conversation.id, thinking_budget=tokens or None, touch=False)
-            self.conversation = self.store.get_conversation(self.conversation.id)
+            self.current.update(thinking_budget=tokens or None, touch=False)
 
     def _wire(self, w: MessageWidget) -> None:
         w.regenerate_requested.connect(self.regenerate)
@@ -233,77 +212,39 @@ class ChatController(QObject):
 
     # ---------------------------------------------------------------- model
 
+    @property
+    def load_options(self) -> LoadOptions:
+        return self.engines.load_options
+
+    @property
+    def model_loading(self) -> bool:
+        return self.engines.model_loading
+
+    @property
+    def connecting(self) -> bool:
+        return self.engines.connecting
+
     def load_model(self, path: str, options: LoadOptions | None = None, *, n_ctx: int | None = None) -> None:
-        """Load ``path`` with ``options`` (default: the ones saved for it), ``n_ctx`` overriding."""
-        opts = options if options is not None else self.saved_options(path)
-        if n_ctx is not None:
-            opts = opts.with_context(n_ctx)
-        self.load_options = opts
-        self.model_loading = True
-        self._loading_name = Path(path).stem
-        self.composer.set_loading(self._loading_name, 0.0)
-        # Automatic GPU layers need the header and a machine probe: done on the engine's thread.
-        self.bridge.load(path, options=lambda: engine_kwargs_for(path, opts, self.machine))
+        self.engines.load_model(path, options, n_ctx=n_ctx)
 
     def cancel_load(self) -> None:
-        """Stop a load (or a connection) in progress; the engine answers with a load_cancelled error."""
-        if self.model_loading or self.connecting:
-            self.bridge.cancel()
+        self.engines.cancel_load()
 
-    def _on_load_progress(self, fraction: float) -> None:
-        if self.model_loading:
-            self.composer.set_loading(self._loading_name, fraction)
+    def connect_remote(self, endpoint: Endpoint, model: str, api_key: str | None) -> None:
+        self.engines.connect_remote(endpoint, model, api_key)
+
+    def use_local(self) -> None:
+        self.engines.use_local()
+
+    def show_engine(self) -> None:
+        self.engines.show_engine()
 
     def reload_with_context(self, message_id: int, n_ctx: int) -> None:
         """The YaRN-on-demand answer to a full context: reload longer, then answer again."""
         if self.answering or self.bridge.model_path is None:
             return
-        self.load_model(self.bridge.model_path, self.load_options, n_ctx=n_ctx)
+        self.engines.load_model(self.bridge.model_path, self.load_options, n_ctx=n_ctx)
         self.regenerate(message_id)  # queued behind the load on the engine's one thread
-
-    def _on_loaded(self, report: object) -> None:
-        self.model_loading = False
-        self.composer.set_loading(None)
-        self.show_engine()
-        for n in getattr(report, "notices", []):
-            self.notice.emit(n.text)
-        self.engine_changed.emit()
-
-    def show_engine(self) -> None:
-        """The composer names what answers now: the local model, or a model on a server."""
-        remote = self.bridge.remote
-        self.composer.set_think_mode(self.bridge.think_mode)
-        if remote is not None:
-            self.composer.set_model_name(remote.model, remote.endpoint.host)
-        elif self.bridge.model_path:
-            self.composer.set_model_name(Path(self.bridge.model_path).stem)
-        else:
-            self.composer.set_model_name(None)
-
-    def connect_remote(self, endpoint: Endpoint, model: str, api_key: str | None) -> None:
-        """Answer from ``model`` on an OpenAI-compatible server from now on (once it answers)."""
-        self.connecting = True
-        self.composer.set_connecting(endpoint.host)
-        from app.remote.engine import RemoteEngine  # its HTTP client is not needed at start-up
-
-        self.bridge.connect_remote(lambda: RemoteEngine(endpoint, model or None, api_key))
-
-    def use_local(self) -> None:
-        """Back to the local model (if one is loaded) after a server."""
-        self.bridge.use_local()
-        self.show_engine()
-        self.engine_changed.emit()
-
-    def _end_connecting(self) -> None:
-        self.connecting = False
-        self.composer.set_loading(None)
-
-    def _on_connected(self, report: object) -> None:
-        self._end_connecting()
-        self.show_engine()
-        for n in getattr(report, "notices", []):
-            self.notice.emit(n.text)
-        self.engine_changed.emit()
 
     # ---------------------------------------------------------------- turns
 
@@ -371,47 +312,7 @@ class ChatController(QObject):
     def _request(self) -> tuple[GenerationRequest, DocumentTurn | None]:
         """The history as it is sent, and the last question's documents (if any) to add to it."""
         assert self.conversation is not None
-        conv = self.conversation
-        thinks = self._thinks()
-        messages = self.store.messages(conv.id)
-        attachments = self.store.attachments(conv.id, include_deleted=True)
-        # Earlier questions go out as they were sent (with their documents), so the prompt's
-        # prefix matches llama.cpp's KV cache — unless a file was removed since.
-        as_sent = not any(a.deleted is not None for a in attachments)
-        history: list[ChatMessage] = []
-        if conv.system_prompt.strip():
-            history.append(ChatMessage("system", conv.system_prompt))
-        last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=None)
-        whole_at = -1  # position of the latest earlier question that carried the whole documents
-        for i, m in enumerate(messages):
-            if m.role == "user":
-                text = m.sent_content if as_sent and m.sent_content and i != last_user else m.content
-                if carries_whole_documents(text):
-                    whole_at = m.position
-                history.append(ChatMessage("user", text))
-            elif m.content and m.status in ("complete", "cancelled", "interrupted"):
-                history.append(ChatMessage("assistant", m.content))  # answers only, never reasoning
-        documents = None
-        live = [a for a in attachments if a.deleted is None and a.message_id is not None]
-        if last_user is not None and live:
-            question = messages[last_user]
-            positions = {m.id: m.position for m in messages}
-            newest = max(positions.get(a.message_id or -1, question.position) for a in live)
-            documents = DocumentTurn(
-                question.id,
-                question.content,
-                LibrarySnapshot.of(self.store.documents(conv.id), question.content),  # the store is ours
-                in_history=as_sent and whole_at >= newest,
-            )
-        known = {"temperature", "top_p", "top_k", "min_p", "presence_penalty", "seed"}
-        sampling = Sampling(**{k: v for k, v in conv.sampling.items() if k in known})  # type: ignore[arg-type]
-        request = GenerationRequest(
-            tuple(history),
-            enable_thinking=thinks,
-            thinking_budget=conv.thinking_budget if thinks else None,
-            sampling=sampling,
-        )
-        return request, documents
+        return assemble_turn(self.store, self.conversation, think=self._thinks())
 
     def _documents_ready(
         self, message_id: int, widget: MessageWidget, question_id: int, turn: TurnContext
@@ -459,10 +360,11 @@ class ChatController(QObject):
             remote=remote,
         )
         if remote is not None and conv.remote != remote:  # the list marks it as sent away
-            self.conversation = conv = self.store.update_conversation(conv.id, remote=remote, touch=False)
+            conv = self.current.update(remote=remote, touch=False)
         widget = self.view.add(msg)
         self._wire(widget)
-        self.turn = _Turn(message=msg, widget=widget, started=self.clock(), last_checkpoint=self.clock())
+        now = self.clock()
+        self.turn = StreamedTurn(message=msg, widget=widget, started=now, last_checkpoint=now)
         self.view.scroll_to_bottom()
         self.composer.set_answering(True)
         self.answering_changed.emit(True)
@@ -471,7 +373,7 @@ class ChatController(QObject):
         widget.set_streaming(True)
         if widget.reasoning is not None:
             widget.reasoning.start()
-        if not self.bridge.ready and not self.model_loading and not self.connecting:
+        if not self.bridge.ready and not self.engines.busy:
             self._fail(NoModelError(self.tr("No model is loaded: choose a Qwen3 GGUF to chat with.")))
             return
         request, documents = self._request()
@@ -490,23 +392,21 @@ class ChatController(QObject):
 
     # --------------------------------------------------------------- events
 
-    def _on_event(self, ev: object) -> None:
-        t = self.turn
-        if t is None:
-            return
-        if isinstance(ev, Reasoning):
-            if t.think_started is None:
-                t.think_started = self.clock()
-            t.pending_reasoning.append(ev.text)
-        elif isinstance(ev, Answer):
-            if t.think_started is not None and t.think_ended is None:
-                t.think_ended = self.clock()
-            t.answer += ev.text
-            t.answer_dirty = True
-        elif isinstance(ev, Notice):
-            self.notice.emit(ev.text)
-        elif isinstance(ev, Done):
-            self._finish(ev)
+    def _on_reasoning(self, text: str) -> None:
+        if self.turn is not None:
+            self.turn.add_reasoning(text, self.clock())
+
+    def _on_answer(self, text: str) -> None:
+        if self.turn is not None:
+            self.turn.add_answer(text, self.clock())
+
+    def _on_notice(self, notice: Notice) -> None:
+        if self.turn is not None:
+            self.notice.emit(notice.text)
+
+    def _on_done(self, done: Done) -> None:
+        if self.turn is not None:
+            self._finish(done)
 
     def flush(self) -> None:
         """Paint what arrived since the last paint; checkpoint to the store when due."""
@@ -514,29 +414,11 @@ class ChatController(QObject):
         if t is None:
             return
         now = self.clock()
-        pane = t.widget.reasoning
-        if t.pending_reasoning:
-            chunk = "".join(t.pending_reasoning)
-            t.pending_reasoning.clear()
-            t.reasoning += chunk
-            if pane is not None:
-                pane.append(chunk)
-        if pane is not None and pane.thinking:
-            if t.answer and t.think_started is not None:
-                pane.finish(t.thinking_s(now), None)
-                if not t.user_toggled:
-                    pane.set_expanded(False)
-            elif t.think_started is not None:
-                pane.show_elapsed(now - t.think_started)
-        if t.answer_dirty and t.widget.answer is not None:
-            t.widget.answer.update_stream(t.answer)
-            t.widget.answer.show()
-            t.answer_dirty = False
-        if now - t.last_checkpoint >= CHECKPOINT_S:
+        t.paint(now)
+        if t.checkpoint_due(now):
             self.store.update_message(
                 t.message.id, content=t.answer, reasoning=t.reasoning, thinking_s=t.thinking_s(now)
             )
-            t.last_checkpoint = now
 
     def _finish(self, done: Done) -> None:
         t = self.turn
@@ -556,23 +438,16 @@ class ChatController(QObject):
         )
         self._end_turn(self.store.get_message(t.message.id))
 
-    def _on_failed(self, error: object) -> None:
-        if self.model_loading or self.connecting:  # the load or connection failed (a queued turn with it)
-            self.model_loading = False
-            self._end_connecting()
-            self.show_engine()
-            if self.turn is None:
-                self.notice.emit(getattr(error, "message", str(error)))
-                self.engine_failed.emit(error)
+    def _on_failed(self, error: Failure) -> None:
+        self.engines.on_failed(error, turn_waiting=self.turn is not None)
         if self.turn is not None:
             self._fail(error)
 
-    def _fail(self, error: object) -> None:
+    def _fail(self, error: Failure) -> None:
         t = self.turn
         assert t is not None
         self.flush()
-        message = getattr(error, "message", str(error))
-        kind = getattr(error, "kind", None)
+        message = error.message
         self.store.update_message(
             t.message.id, content=t.answer, reasoning=t.reasoning, status="error", error=message
         )
@@ -581,7 +456,7 @@ class ChatController(QObject):
         if isinstance(error, ContextFullError):
             reload, why_not = self._reload_offer(error.prompt_tokens)
             message += why_not
-        t.widget.show_error(message, kind if isinstance(error, EngineError) else None, reload)
+        t.widget.show_error(message, error.kind if isinstance(error, EngineError) else None, reload)
 
     def _reload_offer(
         self, prompt_tokens: int, *, documents: bool = False
@@ -594,19 +469,17 @@ class ChatController(QObject):
         if info is None or self.bridge.remote is not None:  # a server's context is its own to set
             return None, ""
         try:
-            n_ctx = context_for(info, prompt_tokens)
+            offer = longer_context(info, prompt_tokens, self.load_options.kv_cache_type)
         except UnsupportedContextError as exc:
             return None, f"\n\n{exc.message}"
-        plan = make_plan(info, n_ctx=n_ctx)
-        yarn = self.tr(", YaRN ×{factor}").format(factor=plan.yarn_factor) if plan.yarn_factor else ""
-        kv = fit.kv_cache_bytes(fit.shape_of(info), n_ctx, self.load_options.kv_cache_type)
+        yarn = self.tr(", YaRN ×{factor}").format(factor=offer.yarn_factor) if offer.yarn_factor else ""
         if documents:
             text = self.tr(
                 "Reload with a {n}-token context{yarn} (KV cache {kv} GiB) and read the whole documents"
             )
         else:
             text = self.tr("Reload with a {n}-token context{yarn} (KV cache {kv} GiB)")
-        return (n_ctx, text.format(n=f"{n_ctx:,}", yarn=yarn, kv=f"{kv / 2**30:.1f}")), ""
+        return (offer.n_ctx, text.format(n=f"{offer.n_ctx:,}", yarn=yarn, kv=f"{offer.kv_cache_gib:.1f}")), ""
 
     def _end_turn(self, stored: Message) -> None:
         t = self.turn

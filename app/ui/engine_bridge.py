@@ -21,9 +21,12 @@ turn's events.
 Signals:
     loaded(LoadReport): a local model is ready (turns go to it from now on).
     load_progress(float): how far a load has got (0 to 1); cancel() stops it.
-    connected(object): a remote server answered (its ConnectReport); turns go there from now on.
-    stream_event(object): a StreamEvent (Reasoning, Answer, Notice, Done) of the running turn.
-    failed(object): an EngineError from a load, a connection or a turn.
+    connected(ConnectReport): a remote server answered; turns go there from now on.
+    reasoning(str), answer(str): text of the running turn, as it streams.
+    notice(Notice): something the engine wants the user to know during a turn.
+    done(Done): the running turn ended (its counts and timings).
+    failed(Exception): an EngineError from a load, a connection or a turn, or a DocumentError
+        (the documents leave no room); both carry ``kind`` and ``message``.
     busy_changed(bool): work started / finished.
 """
 
@@ -36,9 +39,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Signal
 
-from app.backend.engine import Engine
+from app.backend.engine import Engine, LoadReport
 from app.backend.errors import EngineError, LoadCancelledError
-from app.backend.protocol import Done, GenerationRequest
+from app.backend.protocol import Answer, Done, GenerationRequest, Notice, Reasoning
 from app.backend.shared_engine import SharedEngine
 from app.documents.errors import DocumentError
 from app.models.think_mode import ThinkMode
@@ -48,6 +51,8 @@ if TYPE_CHECKING:  # the HTTP client loads only when a server is connected, not 
     from app.remote.engine import RemoteEngine
 
 log = logging.getLogger("qwendesk.ui.engine")
+# What ``failed`` carries: both say ``kind`` and ``message``.
+Failure = EngineError | DocumentError
 DRAIN_MS = 10
 CANCELLED_BEFORE_START = Done(
     finish_reason="cancelled",
@@ -61,11 +66,16 @@ CANCELLED_BEFORE_START = Done(
 
 
 class EngineBridge(BackgroundWorker):
-    loaded = Signal(object)
+    loaded = Signal(LoadReport)
     load_progress = Signal(float)
+    # A ConnectReport: named as object because its module (the HTTP client) costs ~0.2 s to import,
+    # which the window does only when a server is connected.
     connected = Signal(object)
-    stream_event = Signal(object)
-    failed = Signal(object)
+    reasoning = Signal(str)
+    answer = Signal(str)
+    notice = Signal(Notice)
+    done = Signal(Done)
+    failed = Signal(Exception)
 
     def __init__(
         self,
@@ -207,7 +217,7 @@ class EngineBridge(BackgroundWorker):
             self.remote = None
         self.shared.close()
 
-    def _failure(self, exc: Exception) -> object:
+    def _failure(self, exc: Exception) -> Failure:
         if isinstance(exc, (EngineError, DocumentError)):  # DocumentError: no room for the documents
             return exc
         log.exception("engine call failed")
@@ -216,7 +226,7 @@ class EngineBridge(BackgroundWorker):
 
     def _deliver(self, kind: str, payload: Any) -> None:
         if kind == "event":
-            self.stream_event.emit(payload)
+            self._emit_event(payload)
         elif kind == "prepared":
             callback, result = payload
             callback(result)
@@ -234,3 +244,13 @@ class EngineBridge(BackgroundWorker):
             self.connected.emit(report)
         elif kind == "failed":
             self.failed.emit(payload)
+
+    def _emit_event(self, ev: object) -> None:
+        if isinstance(ev, Reasoning):
+            self.reasoning.emit(ev.text)
+        elif isinstance(ev, Answer):
+            self.answer.emit(ev.text)
+        elif isinstance(ev, Notice):
+            self.notice.emit(ev)
+        elif isinstance(ev, Done):
+            self.done.emit(ev)

@@ -231,8 +231,8 @@ class MainWindow(QMainWindow):
         self.composer.input.setFocus()
 
     def _on_conversation_changed(self, cid: int) -> None:
-        if self.controller.conversation and self.controller.conversation.id == cid:
-            self.controller.conversation = self.store.get_conversation(cid)
+        if self.controller.current.id == cid:
+            self.controller.current.refresh()
         self.refresh_list()
         self._show_header()
 
@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         self.store.delete(cid)
         self._deleted = cid
         if self.controller.conversation and self.controller.conversation.id == cid:
-            self.controller.conversation = None
+            self.controller.current.conversation = None
             self.view.clear()
         self.refresh_list()
         ids = self.conversations.ids()
@@ -320,8 +320,7 @@ class MainWindow(QMainWindow):
         dialog = ConversationSettingsDialog(conv, self)
         if dialog.exec():
             prompt, sampling = dialog.values()
-            self.store.update_conversation(conv.id, system_prompt=prompt, sampling=sampling, touch=False)
-            self.controller.conversation = self.store.get_conversation(conv.id)
+            self.controller.current.update(system_prompt=prompt, sampling=sampling, touch=False)
 
     def edit_message(self, message_id: int) -> None:
         msg = self.store.get_message(message_id)

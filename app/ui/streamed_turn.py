@@ -1,0 +1,73 @@
+"""The answer being written: what has arrived, and painting it into its message widget.
+
+Engine events only fill buffers (cheap, at the rate tokens come); ``paint`` runs on a timer
+(~30 times a second) and touches only this message's widget, appending what is new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.store.models import Message
+from app.ui.message_widget import MessageWidget
+
+CHECKPOINT_S = 0.5  # well inside the promised "at least once per second"
+
+
+@dataclass
+class StreamedTurn:
+    message: Message
+    widget: MessageWidget
+    started: float
+    answer: str = ""
+    reasoning: str = ""
+    pending_reasoning: list[str] = field(default_factory=list)
+    answer_dirty: bool = False
+    think_started: float | None = None
+    think_ended: float | None = None
+    last_checkpoint: float = 0.0
+    user_toggled: bool = False  # the user opened or folded the pane: leave it so
+
+    def thinking_s(self, now: float) -> float | None:
+        if self.think_started is None:
+            return None
+        return (self.think_ended or now) - self.think_started
+
+    def add_reasoning(self, text: str, now: float) -> None:
+        if self.think_started is None:
+            self.think_started = now
+        self.pending_reasoning.append(text)
+
+    def add_answer(self, text: str, now: float) -> None:
+        if self.think_started is not None and self.think_ended is None:
+            self.think_ended = now
+        self.answer += text
+        self.answer_dirty = True
+
+    def paint(self, now: float) -> None:
+        """Show what arrived since the last paint."""
+        pane = self.widget.reasoning
+        if self.pending_reasoning:
+            chunk = "".join(self.pending_reasoning)
+            self.pending_reasoning.clear()
+            self.reasoning += chunk
+            if pane is not None:
+                pane.append(chunk)
+        if pane is not None and pane.thinking:
+            if self.answer and self.think_started is not None:
+                pane.finish(self.thinking_s(now), None)
+                if not self.user_toggled:
+                    pane.set_expanded(False)
+            elif self.think_started is not None:
+                pane.show_elapsed(now - self.think_started)
+        if self.answer_dirty and self.widget.answer is not None:
+            self.widget.answer.update_stream(self.answer)
+            self.widget.answer.show()
+            self.answer_dirty = False
+
+    def checkpoint_due(self, now: float) -> bool:
+        """Whether the text so far should be written to the store now (then it is counted as done)."""
+        if now - self.last_checkpoint < CHECKPOINT_S:
+            return False
+        self.last_checkpoint = now
+        return True
