@@ -11,12 +11,17 @@ left alone: app.store.ownership). Big writes go in short transactions and every 
 up to ``BUSY_TIMEOUT_S`` for another process's (app.store.batches). Attachments, their chunk
 index and answers' sources are in app.store.attachment_store (a mixin of the same store).
 
+Branches: Edit and Regenerate add a new version of a turn (a message with the same parent)
+instead of deleting the later turns. :meth:`ChatStore.messages` is the branch on screen (the
+conversation's ``leaf_id`` and its ancestors); :meth:`ChatStore.switch_to` shows another one.
+
 One connection, used from the thread that opened it (sqlite3 enforces that).
 """
 
 from __future__ import annotations
 
 import contextlib
+import enum
 import json
 import logging
 import math
@@ -47,11 +52,38 @@ log = logging.getLogger("qwendesk.store")
 DB_FILE = "chats.sqlite3"
 FTS_MIN_CHARS = 3  # the trigram tokenizer cannot match anything shorter
 
-_SET_BY_STORE = {"id", "conversation_id", "position", "role", "created_at", "updated_at", "deleted_at"}
+_SET_BY_STORE = {
+    "id",
+    "conversation_id",
+    "position",
+    "parent_id",
+    "role",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+}
 _CONVERSATION_EDITABLE = frozenset(CONVERSATION_FIELDS) - _SET_BY_STORE
 _MESSAGE_EDITABLE = frozenset(MESSAGE_FIELDS) - _SET_BY_STORE
 _CONVERSATION_COLUMNS = ", ".join(CONVERSATION_FIELDS)
 _MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
+_M_COLUMNS = ", ".join(f"m.{name}" for name in MESSAGE_FIELDS)
+
+# The ids of the branch on screen of conversation :cid, walked up from its leaf. UNION (not
+# UNION ALL) so a damaged file with a parent cycle cannot loop forever.
+_BRANCH = """WITH RECURSIVE branch (bid) AS (
+        SELECT leaf_id FROM conversations WHERE id = :cid AND leaf_id IS NOT NULL
+        UNION
+        SELECT m.parent_id FROM messages m JOIN branch ON m.id = branch.bid WHERE m.parent_id IS NOT NULL
+    )"""
+
+
+class Parent(enum.Enum):
+    """``add_message(parent_id=CURRENT)``: continue the branch on screen."""
+
+    CURRENT = "current"
+
+
+CURRENT = Parent.CURRENT
 
 
 class ChatStore(AttachmentsMixin):
@@ -215,18 +247,16 @@ class ChatStore(AttachmentsMixin):
         q = query.strip()
         if not q:
             return self.list_conversations()
-        if self._fts and len(q) >= FTS_MIN_CHARS:
-            match = '"' + q.replace('"', '""') + '"'  # one phrase: a plain substring, no FTS syntax
+        if self._uses_fts(q):
             where = """id IN (SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH :q)
                 OR id IN (SELECT m.conversation_id FROM messages_fts
                           JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH :q)"""
-            params = {"q": match}
+            params = {"q": _fts_phrase(q)}
         else:
-            escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             where = r"""title LIKE :q ESCAPE '\'
                 OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id
                            AND (m.content LIKE :q ESCAPE '\' OR m.reasoning LIKE :q ESCAPE '\'))"""
-            params = {"q": f"%{escaped}%"}
+            params = {"q": _like_pattern(q)}
         rows = self._conn.execute(
             f"""SELECT {_CONVERSATION_COLUMNS} FROM conversations
                 WHERE deleted_at IS NULL AND ({where}) ORDER BY updated_at DESC, id DESC""",
@@ -236,31 +266,56 @@ class ChatStore(AttachmentsMixin):
 
     # --------------------------------------------------------------------- messages
 
-    def add_message(self, conversation_id: int, role: str, content: str = "", **fields: Any) -> Message:
-        """Append a turn. ``think`` defaults to the conversation's current setting."""
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        content: str = "",
+        *,
+        parent_id: int | Parent | None = CURRENT,
+        **fields: Any,
+    ) -> Message:
+        """Add a turn after ``parent_id`` and put it on screen (it becomes the leaf).
+
+        By default it continues the branch on screen. An explicit parent (or None: a new first
+        message) starts another version of a turn, as Edit and Regenerate do, keeping the old one.
+        ``think`` defaults to the conversation's current setting.
+        """
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
         values = self._owned(_message_values({"content": content, **fields}))
         now = self._clock()
         with transaction(self._conn):
             row = self._conn.execute(
-                "SELECT think FROM conversations WHERE id = ?", (conversation_id,)
+                "SELECT think, leaf_id FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
             if row is None:
                 raise _no_conversation(conversation_id)
+            if parent_id is CURRENT:
+                parent_id = row["leaf_id"]
+            elif parent_id is not None:
+                self._require_message_in(conversation_id, parent_id)
             values.setdefault("think", bool(row["think"]))
             (position,) = self._conn.execute(
                 "SELECT COALESCE(MAX(position) + 1, 0) FROM messages WHERE conversation_id = ?",
                 (conversation_id,),
             ).fetchone()
             values.update(
-                conversation_id=conversation_id, position=position, role=role, created_at=now, updated_at=now
+                conversation_id=conversation_id,
+                position=position,
+                parent_id=parent_id,
+                role=role,
+                created_at=now,
+                updated_at=now,
             )
             cur = self._conn.execute(
                 f"INSERT INTO messages ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                 tuple(values.values()),
             )
-            self._conn.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+            self._conn.execute(
+                "UPDATE conversations SET updated_at = ?, leaf_id = ? WHERE id = ?",
+                (now, cur.lastrowid, conversation_id),
+            )
         assert cur.lastrowid is not None
         return self.get_message(cur.lastrowid)
 
@@ -284,7 +339,17 @@ class ChatStore(AttachmentsMixin):
         return _message(row)
 
     def messages(self, conversation_id: int) -> list[Message]:
-        """The conversation's turns in order."""
+        """The branch on screen, first turn to last: what the model is sent and export writes."""
+        self._require_conversation(conversation_id)
+        rows = self._conn.execute(
+            f"""{_BRANCH} SELECT {_M_COLUMNS} FROM branch JOIN messages m ON m.id = branch.bid
+                WHERE m.conversation_id = :cid ORDER BY m.position""",
+            {"cid": conversation_id},
+        )
+        return [_message(r) for r in rows]
+
+    def all_messages(self, conversation_id: int) -> list[Message]:
+        """Every message of every branch, in the order they were created."""
         self._require_conversation(conversation_id)
         rows = self._conn.execute(
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY position",
@@ -292,18 +357,114 @@ class ChatStore(AttachmentsMixin):
         )
         return [_message(r) for r in rows]
 
+    def version_info(self, conversation_id: int) -> dict[int, tuple[int, int]]:
+        """For each message on screen: (its 1-based number among its versions, how many there are),
+        the "‹ 2/3 ›" of its version switcher. Versions share a parent and go by creation order."""
+        self._require_conversation(conversation_id)
+        rows = self._conn.execute(
+            f"""{_BRANCH}, versions AS (
+                    SELECT id,
+                        ROW_NUMBER() OVER (PARTITION BY parent_id ORDER BY position) AS n,
+                        COUNT(*) OVER (PARTITION BY parent_id) AS total
+                    FROM messages WHERE conversation_id = :cid)
+                SELECT id, n, total FROM versions JOIN branch ON branch.bid = versions.id""",
+            {"cid": conversation_id},
+        )
+        return {r["id"]: (r["n"], r["total"]) for r in rows}
+
+    def siblings(self, message_id: int) -> list[int]:
+        """The ids of a message's versions (itself included), oldest first."""
+        rows = self._conn.execute(
+            """SELECT s.id FROM messages m JOIN messages s
+                ON s.conversation_id = m.conversation_id AND s.parent_id IS m.parent_id
+                WHERE m.id = ? ORDER BY s.position""",
+            (message_id,),
+        ).fetchall()
+        if not rows:
+            raise KeyError(f"no message with id {message_id}")
+        return [r[0] for r in rows]
+
+    def switch_to(self, message_id: int) -> list[Message]:
+        """Put a message on screen with the newest turns under it; returns the new branch.
+
+        Going down, each step takes the reply created last. ``updated_at`` stays: looking at
+        another version is no reason for the conversation to jump to the top of the list.
+        """
+        with transaction(self._conn):
+            conversation_id, leaf_id = self._newest_leaf_under(message_id)
+            self._conn.execute(
+                "UPDATE conversations SET leaf_id = ? WHERE id = ?", (leaf_id, conversation_id)
+            )
+        return self.messages(conversation_id)
+
+    def _newest_leaf_under(self, message_id: int) -> tuple[int, int]:
+        """(conversation id, the last message reached taking the newest child at each step)."""
+        row = self._conn.execute(
+            """WITH RECURSIVE down (id, cid, position) AS (
+                    SELECT id, conversation_id, position FROM messages WHERE id = :mid
+                    UNION
+                    SELECT c.id, c.conversation_id, c.position FROM down JOIN messages c
+                        ON c.conversation_id = down.cid AND c.parent_id = down.id
+                    WHERE c.position = (SELECT MAX(x.position) FROM messages x
+                                        WHERE x.conversation_id = down.cid AND x.parent_id = down.id)
+                )
+                SELECT cid, id FROM down ORDER BY position DESC LIMIT 1""",
+            {"mid": message_id},
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"no message with id {message_id}")
+        return row[0], row[1]
+
+    def matching_messages(self, conversation_id: int, query: str) -> list[int]:
+        """Ids of the messages, on any branch, whose answer or reasoning contains ``query``
+        (case-insensitive, as :meth:`search`), in creation order: where a search hit jumps to."""
+        self._require_conversation(conversation_id)
+        q = query.strip()
+        if not q:
+            return []
+        if self._uses_fts(q):
+            sql = """SELECT m.id FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
+                WHERE messages_fts MATCH :q AND m.conversation_id = :cid ORDER BY m.position"""
+            params: dict[str, Any] = {"q": _fts_phrase(q), "cid": conversation_id}
+        else:
+            sql = r"""SELECT id FROM messages WHERE conversation_id = :cid
+                AND (content LIKE :q ESCAPE '\' OR reasoning LIKE :q ESCAPE '\') ORDER BY position"""
+            params = {"q": _like_pattern(q), "cid": conversation_id}
+        return [r[0] for r in self._conn.execute(sql, params)]
+
+    def _uses_fts(self, query: str) -> bool:
+        return self._fts and len(query) >= FTS_MIN_CHARS
+
     def delete_messages_from(self, conversation_id: int, position: int) -> int:
-        """Drop the turns at ``position`` and after (regenerate, edit and resend); returns how many."""
+        """Drop the turns of the branch on screen at ``position`` and after, with every branch
+        that grew from them; the turn before becomes the leaf. Returns how many messages went.
+
+        Edit and Regenerate no longer need it (they add a version: ``add_message(parent_id=…)``).
+        """
         with transaction(self._conn):
             self._require_conversation(conversation_id)
-            cur = self._conn.execute(
-                "DELETE FROM messages WHERE conversation_id = ? AND position >= ?",
-                (conversation_id, position),
+            first = self._conn.execute(
+                f"""{_BRANCH} SELECT m.id, m.parent_id FROM branch JOIN messages m ON m.id = branch.bid
+                    WHERE m.conversation_id = :cid AND m.position >= :pos ORDER BY m.position LIMIT 1""",
+                {"cid": conversation_id, "pos": position},
+            ).fetchone()
+            if first is None:
+                return 0
+            cur = self._conn.execute(  # DELETE first: sqlite3 gives no rowcount for a WITH statement
+                """DELETE FROM messages WHERE id IN (
+                    WITH RECURSIVE subtree (id) AS (
+                        SELECT :mid
+                        UNION
+                        SELECT m.id FROM messages m JOIN subtree
+                            ON m.conversation_id = :cid AND m.parent_id = subtree.id
+                    )
+                    SELECT id FROM subtree)""",
+                {"mid": first["id"], "cid": conversation_id},
             )
-            if cur.rowcount:
-                self._conn.execute(
-                    "UPDATE conversations SET updated_at = ? WHERE id = ?", (self._clock(), conversation_id)
-                )
+            self._conn.execute(
+                "UPDATE conversations SET updated_at = ?, leaf_id = ? WHERE id = ?",
+                (self._clock(), first["parent_id"], conversation_id),
+            )
         return cur.rowcount
 
     def _owned(self, values: dict[str, Any]) -> dict[str, Any]:
@@ -344,6 +505,16 @@ class ChatStore(AttachmentsMixin):
             is None
         ):
             raise _no_conversation(conversation_id)
+
+
+def _fts_phrase(query: str) -> str:
+    """One FTS phrase: a plain substring, no FTS syntax."""
+    return '"' + query.replace('"', '""') + '"'
+
+
+def _like_pattern(query: str) -> str:
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _no_conversation(conversation_id: int) -> KeyError:
@@ -412,5 +583,3 @@ def _message(row: sqlite3.Row) -> Message:
     if d["reasoning_collapsed"] is not None:
         d["reasoning_collapsed"] = bool(d["reasoning_collapsed"])
     return Message(**d)
-
-

@@ -46,7 +46,10 @@ class Message:
 
     id: int
     conversation_id: int
-    position: int  # 0, 1, 2, … within the conversation
+    position: int  # 0, 1, 2, … within the conversation, in creation order (across all branches)
+    # The previous message on its branch; None for a first message. Messages with the same parent
+    # are versions of one turn (an edited question, a regenerated answer).
+    parent_id: int | None = None
     role: str
     content: str = ""
     reasoning: str = ""

@@ -266,6 +266,29 @@ def _v6_stream_owner(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN owner_started REAL")
 
 
+def _v7_branches(conn: sqlite3.Connection) -> None:
+    # Edit and Regenerate keep the old turns as another branch instead of deleting them: each
+    # message points to the previous one on its branch (NULL: a first message), and the conversation
+    # to the last message of the branch on screen. ``position`` stays the creation order.
+    # No foreign key on parent_id: an ON DELETE CASCADE through a chain of messages recurses once
+    # per message, and SQLite stops at 1,000 levels ("too many levels of trigger recursion"), so
+    # purging a long conversation would fail; the store deletes a message's subtree itself.
+    conn.execute("ALTER TABLE messages ADD COLUMN parent_id INTEGER")
+    conn.execute("CREATE INDEX messages_by_parent ON messages (conversation_id, parent_id)")
+    conn.execute("ALTER TABLE conversations ADD COLUMN leaf_id INTEGER")
+    # Until now a conversation was one line: the parent is the previous message by position.
+    conn.execute(
+        """UPDATE messages SET parent_id = (
+            SELECT p.id FROM messages p WHERE p.conversation_id = messages.conversation_id
+            AND p.position < messages.position ORDER BY p.position DESC LIMIT 1)"""
+    )
+    conn.execute(
+        """UPDATE conversations SET leaf_id = (
+            SELECT m.id FROM messages m WHERE m.conversation_id = conversations.id
+            ORDER BY m.position DESC LIMIT 1)"""
+    )
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_tables,
@@ -274,6 +297,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v4_sent_content,
     _v5_remote,
     _v6_stream_owner,
+    _v7_branches,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

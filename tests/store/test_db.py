@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,7 +170,7 @@ def test_add_message_positions_defaults_and_every_field(store: ChatStore) -> Non
         False,  # the conversation's mode
         "",
     )
-    fields = dict(
+    fields: dict[str, Any] = dict(  # Any: a dict[str, object] could be parent_id, which is typed
         reasoning="17 × 23 = 391",
         status="complete",
         finish_reason="stop",
