@@ -41,7 +41,11 @@ def _error(message: str) -> int:
     return EXIT_ERROR
 
 
-def _load(conversation_id: int | None) -> list[tuple[Conversation, list[Message]]]:
+# A conversation, its branch on screen, and (JSON only) the messages of every branch.
+Chat = tuple[Conversation, list[Message], list[Message] | None]
+
+
+def _load(conversation_id: int | None, every_branch: bool) -> list[Chat]:
     path = data_dir() / DB_FILE
     if not path.exists():  # nothing to export; do not create an empty history on the way
         if conversation_id is not None:
@@ -52,19 +56,22 @@ def _load(conversation_id: int | None) -> list[tuple[Conversation, list[Message]
             conversations = [store.get_conversation(conversation_id)]
         else:
             conversations = store.list_conversations()
-        return [(c, store.messages(c.id)) for c in conversations]
+        return [
+            (c, store.messages(c.id), store.all_messages(c.id) if every_branch else None)
+            for c in conversations
+        ]
 
 
-def _render(chats: list[tuple[Conversation, list[Message]]], fmt: str, single: bool) -> str:
-    if fmt == "json":
-        data = [to_json(c, ms) for c, ms in chats]
+def _render(chats: list[Chat], fmt: str, single: bool) -> str:
+    if fmt == "json":  # everything, to process or re-import: every branch
+        data = [to_json(c, ms, every) for c, ms, every in chats]
         return json.dumps(data[0] if single else data, ensure_ascii=False, indent=2) + "\n"
-    return "\n---\n\n".join(to_markdown(c, ms) for c, ms in chats)
+    return "\n---\n\n".join(to_markdown(c, ms) for c, ms, _ in chats)  # to read: the branch on screen
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        chats = _load(args.conversation)
+        chats = _load(args.conversation, every_branch=args.format == "json")
     except KeyError as exc:
         return _error(str(exc.args[0]))
     except (sqlite3.Error, SchemaTooNewError, OSError) as exc:

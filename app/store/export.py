@@ -45,10 +45,18 @@ def to_markdown(conversation: Conversation, messages: Sequence[Message]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def to_json(conversation: Conversation, messages: Sequence[Message]) -> dict[str, Any]:
-    """Every field of the conversation, with its ``messages``; timestamps as ISO 8601 in UTC."""
+def to_json(
+    conversation: Conversation,
+    messages: Sequence[Message],
+    all_messages: Sequence[Message] | None = None,
+) -> dict[str, Any]:
+    """Every field of the conversation, with its ``messages`` (the branch on screen); timestamps as
+    ISO 8601 in UTC. Given ``all_messages`` with more than that branch, ``branches`` lists every
+    message (each with its ``parent_id``), so the versions not on screen are not lost."""
     data = _iso_times(asdict(conversation))
     data["messages"] = [_iso_times(asdict(m)) for m in messages]
+    if all_messages is not None and {m.id for m in all_messages} - {m.id for m in messages}:
+        data["branches"] = [_iso_times(asdict(m)) for m in all_messages]
     return data
 
 
