@@ -1,12 +1,22 @@
-"""UI cost of streaming: main-thread time for an 8,000-token answer ÷ a 2,000-token one.
+"""UI cost of streaming and of opening a conversation, on the main thread.
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_stream.py [--write docs/benchmarks.md]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_stream.py [--quick] [--write docs/benchmarks.md]
 
-The real ChatController, ChatView and widgets render a synthetic Markdown answer
-(paragraphs, lists, fenced code) arriving at a steady token rate from a stand-in
-engine bridge. Measured on the main thread: the time spent handling events and
-painting (linear streaming gives a ratio of 4; target ≤ 4.5), and the longest
-stall, seen as the largest lateness of a 5 ms heartbeat timer (target < 50 ms).
+The real EngineBridge, ChatController, ChatView and widgets show a synthetic turn
+that a stand-in engine streams from the bridge's own thread at a steady token
+rate: a long reasoning followed by a short answer (think on), and a long
+Markdown answer (think off), at 2,000 / 8,000 / 32,000 tokens. Measured on the
+main thread: its busy time (linear streaming gives a 32,000 ÷ 8,000 ratio of 4;
+target ≤ 4.5) and its longest stall, seen as the largest lateness of a 5 ms
+heartbeat timer (target < 50 ms). Then ``controller.open`` of stored
+conversations of 50 / 200 / 500 turns (target < 150 ms at 500 turns).
+
+Busy time is the main thread's CPU time (time.thread_time) while the turn runs,
+not the time inside wrapped controller methods: it counts all main-thread work
+(the bridge's drain, the controller, layout, painting), does not break when those
+are renamed, and leaves out time the thread waits for a core on a busy machine.
+(The dispatcher's awake/aboutToBlock signals were tried: under the glib event
+loop they miss most of the work.) The engine's thread is not counted.
 """
 
 from __future__ import annotations
@@ -16,129 +26,154 @@ import os
 import random
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 
-from app.backend.protocol import Answer, Done, GenerationRequest
+from app.backend.protocol import Answer, Done, GenerationRequest, Reasoning, StreamEvent
 from app.cli.bench import write_section
 from app.store.chat_store import ChatStore
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
+from app.ui.engine_bridge import EngineBridge
+from app.ui.message_widget import MessageWidget
 
 RATE = 1000  # tokens per second arriving from the "engine"
-TICK_MS = 5
+TICK_S = 0.005
+SHORT_ANSWER = 60  # tokens of answer after a long reasoning
 MARK_BEGIN, MARK_END = "<!-- bench:ui -->", "<!-- /bench:ui -->"
+WORDS = ("the", "model", "streams", "tokens", "while", "the", "window", "stays", "smooth", "and", "quick")
 
 
 def synthetic_answer(n_tokens: int, seed: int = 0) -> list[str]:
-    """Markdown split into ~4-character tokens."""
+    """Markdown (paragraphs, bold lists, fenced code) split into ~4-character tokens."""
     rng = random.Random(seed)
-    words = [
-        "the",
-        "model",
-        "streams",
-        "tokens",
-        "while",
-        "the",
-        "window",
-        "stays",
-        "smooth",
-        "and",
-        "quick",
-        "for",
-        "every",
-        "reader",
-    ]
-    text = []
-    while sum(len(t) for t in text) < n_tokens * 4:
+    text: list[str] = []
+    size = 0
+    while size < n_tokens * 4:
         kind = rng.random()
         if kind < 0.5:
-            text.append(" ".join(rng.choice(words) for _ in range(60)).capitalize() + ".\n\n")
+            part = " ".join(rng.choice(WORDS) for _ in range(60)).capitalize() + ".\n\n"
         elif kind < 0.75:
-            items = (f"- **{rng.choice(words)}** {' '.join(rng.sample(words, 6))}\n" for _ in range(5))
-            text.append("".join(items))
-            text.append("\n")
+            part = "".join(f"- **{rng.choice(WORDS)}** {' '.join(rng.sample(WORDS, 6))}\n" for _ in range(5))
+            part += "\n"
         else:
-            body = "".join(f"    x_{i} = compute({i}, '{rng.choice(words)}')\n" for i in range(10))
-            text.append(f"```python\ndef step():\n{body}    return x_0\n```\n\n")
+            body = "".join(f"    x_{i} = compute({i}, '{rng.choice(WORDS)}')\n" for i in range(10))
+            part = f"```python\ndef step():\n{body}    return x_0\n```\n\n"
+        text.append(part)
+        size += len(part)
     flat = "".join(text)
-    tokens = [flat[i : i + 4] for i in range(0, len(flat), 4)]
-    return tokens[:n_tokens]
+    return [flat[i : i + 4] for i in range(0, len(flat), 4)][:n_tokens]
 
 
-class FakeBridge(QObject):
-    """Stands in for EngineBridge: delivers a fixed answer at RATE tokens/s on the main thread."""
+def synthetic_reasoning(n_tokens: int, seed: int = 1) -> list[str]:
+    """Plain paragraphs of thinking, as Qwen3 writes them, split into ~4-character tokens."""
+    rng = random.Random(seed)
+    parts: list[str] = []
+    size = 0
+    while size < n_tokens * 4:
+        words = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 90)))
+        part = f"Okay, {words}.\n\n" if rng.random() < 0.3 else f"{words.capitalize()}.\n\n"
+        parts.append(part)
+        size += len(part)
+    flat = "".join(parts)
+    return [flat[i : i + 4] for i in range(0, len(flat), 4)][:n_tokens]
 
-    loaded = Signal(object)
-    stream_event = Signal(object)
-    failed = Signal(object)
-    busy_changed = Signal(bool)
 
-    def __init__(self, tokens: list[str]) -> None:
-        super().__init__()
-        self.model_path = "benchmark"
-        self.tokens = tokens
-        self.sent = 0
-        self.started = 0.0
-        self.timer = QTimer(self)
-        self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(self._tick)
+class FakeEngine:
+    """Stands in for app.backend.engine.Engine behind the real EngineBridge: ``generate`` runs on
+    the bridge's thread and yields the scripted events at RATE tokens/s."""
 
-    def generate(self, request: GenerationRequest) -> None:
-        self.started = time.perf_counter()
-        self.timer.start()
+    think_mode = "hybrid"
+    info = None
+
+    def __init__(self, reasoning: list[str], answer: list[str]) -> None:
+        self.reasoning, self.answer = reasoning, answer
+        self._cancel = threading.Event()
+
+    def generate(self, request: GenerationRequest) -> Iterator[StreamEvent]:
+        events: list[StreamEvent] = [Reasoning(t) for t in self.reasoning]
+        events += [Answer(t) for t in self.answer]
+        start = time.perf_counter()
+        sent = 0
+        while sent < len(events) and not self._cancel.is_set():
+            due = min(len(events), int((time.perf_counter() - start) * RATE) + 1)
+            while sent < due:
+                yield events[sent]
+                sent += 1
+            time.sleep(TICK_S)
+        yield Done(
+            "cancelled" if self._cancel.is_set() else "stop",
+            10,
+            10,
+            len(events),
+            len(self.reasoning),
+            0.1,
+            float(RATE),
+            thought=bool(self.reasoning),
+        )
 
     def cancel(self) -> None:
-        pass
+        self._cancel.set()
 
-    def _tick(self) -> None:
-        due = min(len(self.tokens), int((time.perf_counter() - self.started) * RATE) + 1)
-        while self.sent < due:
-            self.stream_event.emit(Answer(self.tokens[self.sent]))
-            self.sent += 1
-        if self.sent == len(self.tokens):
-            self.timer.stop()
-            self.stream_event.emit(Done("stop", 10, 10, len(self.tokens), 0, 0.1, float(RATE)))
+    def clear_cancel(self) -> None:
+        self._cancel.clear()
+
+    def close(self) -> None:
+        self._cancel.set()
 
 
-def measure(n_tokens: int, home: Path) -> tuple[float, float, float]:
-    """(main-thread seconds in event handling + painting, worst heartbeat lateness in s, wall s)."""
-    app = QApplication.instance() or QApplication([])
-    store = ChatStore(home / f"bench-{n_tokens}.sqlite3")
-    bridge = FakeBridge(synthetic_answer(n_tokens))
-    view, composer = ChatView(), Composer()
-    composer.think.setChecked(False)
-    shell = QWidget()
-    layout = QVBoxLayout(shell)
-    layout.addWidget(view, 1)
-    layout.addWidget(composer)
-    shell.resize(1000, 800)
-    shell.show()
-    controller = ChatController(store, bridge, view, composer)  # type: ignore[arg-type]
-    busy = [0.0]
+@dataclass
+class Run:
+    tokens: int
+    busy_s: float
+    stall_s: float
+    wall_s: float
 
-    def timed(fn):
-        def wrapper(*args):
-            t = time.perf_counter()
-            try:
-                return fn(*args)
-            finally:
-                busy[0] += time.perf_counter() - t
 
-        return wrapper
+class Window:
+    """The real controller and view in a shell window, with the bridge around a FakeEngine."""
 
-    controller._on_event = timed(controller._on_event)  # type: ignore[method-assign]
-    bridge.stream_event.disconnect()
-    bridge.stream_event.connect(controller._on_event)
-    controller._timer.timeout.disconnect()
-    controller._timer.timeout.connect(timed(controller.flush))
+    def __init__(self, home: Path, name: str, engine: FakeEngine | None = None) -> None:
+        self.store = ChatStore(home / f"{name}.sqlite3")
+        self.bridge = EngineBridge(engine=engine or FakeEngine([], []))  # type: ignore[arg-type]
+        self.bridge.model_path = "bench"  # the controller sees a loaded model
+        self.view, self.composer = ChatView(), Composer()
+        self.shell = QWidget()
+        layout = QVBoxLayout(self.shell)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.composer)
+        self.shell.resize(1000, 800)
+        self.shell.show()
+        self.controller = ChatController(self.store, self.bridge, self.view, self.composer)
+
+    def close(self) -> None:
+        self.shell.close()
+        self.bridge.shutdown()
+        self.store.close()
+        self.shell.deleteLater()
+
+
+def stream(home: Path, n_tokens: int, *, think: bool) -> Run:
+    """One turn: ``n_tokens`` of reasoning and a short answer (think), or of answer (no think)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    if think:
+        engine = FakeEngine(synthetic_reasoning(n_tokens), synthetic_answer(SHORT_ANSWER))
+    else:
+        engine = FakeEngine([], synthetic_answer(n_tokens))
+    win = Window(home, f"{'think' if think else 'answer'}-{n_tokens}", engine)
+    win.composer.think.setChecked(think)
+    app.processEvents()
     worst = [0.0]
     last = [time.perf_counter()]
 
@@ -150,47 +185,129 @@ def measure(n_tokens: int, home: Path) -> tuple[float, float, float]:
     beat = QTimer()
     beat.setInterval(5)
     beat.timeout.connect(heartbeat)
-    start = time.perf_counter()
-    controller.send("Write something long.")
+    loop = QEventLoop()
+    win.controller.answering_changed.connect(lambda on: None if on else loop.quit())
+    start, cpu = time.perf_counter(), time.thread_time()
+    win.controller.send("Write something long.")
     last[0] = time.perf_counter()
     beat.start()
-    while controller.answering:
-        app.processEvents()  # the benchmark drives the loop itself; the app never does this
-        time.sleep(0.0005)
+    if win.controller.answering:
+        loop.exec()
     beat.stop()
+    busy = time.thread_time() - cpu  # this (the main) thread's CPU time only
     wall = time.perf_counter() - start
-    answer = store.messages(controller.conversation.id)[-1]  # type: ignore[union-attr]
-    assert len(answer.content) >= n_tokens * 4 - 4, "the whole answer arrived"
-    shell.close()
-    store.close()
-    return busy[0], worst[0], wall
+    assert win.controller.conversation is not None
+    answer = win.store.messages(win.controller.conversation.id)[-1]
+    expected = SHORT_ANSWER if think else n_tokens
+    assert answer.status == "complete" and len(answer.content) >= expected * 4 - 4, "the whole answer arrived"
+    if think:
+        assert len(answer.reasoning) >= n_tokens * 4 - 4, "the whole reasoning arrived"
+    win.close()
+    app.processEvents()
+    return Run(n_tokens, busy, worst[0], wall)
+
+
+REASONING_SAMPLE = (
+    "The user asks how to read a large file line by line. A generator keeps memory flat, "
+    "and the file object is itself an iterator over lines. " * 3
+)
+ANSWER_SAMPLE = (
+    "Iterate over the **file object**: it yields one line at a time and never loads the whole file.\n\n"
+    "```python\nwith open(path, encoding='utf-8') as f:\n    for line in f:\n        handle(line)\n```\n\n"
+    "- memory stays flat\n- works for any size\n"
+)
+
+
+def open_time(home: Path, turns: int) -> tuple[float, int]:
+    """(seconds for controller.open plus one processEvents pass, MessageWidgets afterwards)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    win = Window(home, f"open-{turns}")
+    conv = win.store.create_conversation("bench")
+    for i in range(turns):
+        win.store.add_message(conv.id, "user", f"Question {i}: how do I read a large file?")
+        win.store.add_message(
+            conv.id,
+            "assistant",
+            ANSWER_SAMPLE,
+            status="complete",
+            reasoning=REASONING_SAMPLE,
+            reasoning_collapsed=True,
+            thinking_s=3.0,
+            reasoning_tokens=80,
+        )
+    app.processEvents()
+    start = time.perf_counter()
+    win.controller.open(conv.id)
+    app.processEvents()
+    took = time.perf_counter() - start
+    widgets = len(win.view.findChildren(MessageWidget))
+    win.close()
+    app.processEvents()
+    return took, widgets
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--write", metavar="FILE")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--write", metavar="FILE", help="replace the bench:ui section of this file")
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run, well under a minute)")
     args = parser.parse_args()
+    sizes = (500, 2000) if args.quick else (2000, 8000, 32000)
+    turn_counts = (20, 50) if args.quick else (50, 200, 500)
+    app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["QWENDESK_HOME"] = tmp
-        small = measure(2000, Path(tmp))
-        large = measure(8000, Path(tmp))
-    ratio = large[0] / small[0]
+        home = Path(tmp)
+        stream(home, 200, think=True)  # warm-up: imports, fonts, Pygments
+        reasoning = [stream(home, n, think=True) for n in sizes]
+        answers = [stream(home, n, think=False) for n in sizes]
+        opens = [(n, *open_time(home, n)) for n in turn_counts]
+    del app
+
+    def table(runs: list[Run], what: str) -> list[str]:
+        rows = [f"| {what} | main-thread busy (s) | longest stall (ms) | wall (s) |", "|---|---|---|---|"]
+        rows += [
+            f"| {r.tokens:,} tokens | {r.busy_s:.3f} | {r.stall_s * 1000:.1f} | {r.wall_s:.1f} |"
+            for r in runs
+        ]
+        return rows
+
+    big, mid = sizes[-1], sizes[-2]
+    quick = " --quick" if args.quick else ""
+    r_ratio = reasoning[-1].busy_s / reasoning[-2].busy_s
+    a_ratio = answers[-1].busy_s / answers[-2].busy_s
+    stall = max(r.stall_s for r in reasoning + answers)
     lines = [
         MARK_BEGIN,
-        "## Chat window: streaming cost on the main thread",
+        "## Chat window: streaming and opening cost on the main thread",
         "",
-        "Command: `QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_stream.py`",
+        f"Command: `QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/ui_stream.py{quick}`",
         "",
-        f"A synthetic Markdown answer (paragraphs, bold lists, fenced Python) arrives at {RATE} tokens/s "
-        "through the real ChatController, ChatView and AnswerView (offscreen).",
+        f"A stand-in engine behind the real EngineBridge streams at {RATE} tokens/s into the real "
+        "ChatController, ChatView and widgets (offscreen). Busy time: the main thread's CPU time."
+        " Stall: the largest lateness of a 5 ms heartbeat timer.",
         "",
-        "| answer | main-thread busy (s) | longest stall (ms) | wall (s) |",
-        "|---|---|---|---|",
-        f"| 2,000 tokens | {small[0]:.3f} | {small[1] * 1000:.1f} | {small[2]:.1f} |",
-        f"| 8,000 tokens | {large[0]:.3f} | {large[1] * 1000:.1f} | {large[2]:.1f} |",
+        f"Reasoning (think on; then a {SHORT_ANSWER}-token answer):",
         "",
-        f"Ratio 8,000 ÷ 2,000 tokens: **{ratio:.2f}** (linear = 4, target ≤ 4.5); "
-        f"longest stall **{max(small[1], large[1]) * 1000:.1f} ms** (target < 50 ms).",
+        *table(reasoning, "reasoning"),
+        "",
+        "Answers (think off; Markdown with lists and fenced code):",
+        "",
+        *table(answers, "answer"),
+        "",
+        "Opening a stored conversation (`controller.open` and one `processEvents`; each turn a question "
+        "and an answer with folded reasoning and a code block):",
+        "",
+        "| turns | open (ms) | MessageWidgets |",
+        "|---|---|---|",
+        *(f"| {n} | {s * 1000:.0f} | {w} |" for n, s, w in opens),
+        "",
+        f"Ratio {big:,} ÷ {mid:,} tokens: reasoning **{r_ratio:.2f}**, answers **{a_ratio:.2f}** "
+        f"(linear = {big / mid:g}, target ≤ {big / mid + 0.5:g}); longest stall **{stall * 1000:.1f} ms** "
+        f"(target < 50 ms); open {opens[-1][0]} turns **{opens[-1][1] * 1000:.0f} ms** "
+        "(target < 150 ms at 500).",
         MARK_END,
     ]
     report = "\n".join(lines)

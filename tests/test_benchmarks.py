@@ -38,3 +38,17 @@ def test_api_hostile_benchmark_runs_small(tmp_path: Path) -> None:
     )  # fmt: skip
     assert r.returncode == 0, r.stderr[-3000:]
     assert "<!-- bench:api-hostile -->" in r.stdout
+
+
+@pytest.mark.timeout(180)
+def test_ui_stream_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "ui_stream.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=170,
+        env={**os.environ, "QWENDESK_HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "<!-- bench:ui -->" in r.stdout and "<!-- /bench:ui -->" in r.stdout
+    assert "| 2,000 tokens |" in r.stdout and "| 50 | " in r.stdout

@@ -4,19 +4,36 @@ Expanded and streaming while the model thinks ("Thinking… 12 s"), collapsed
 when the answer starts ("Thought for 12 s · 842 tokens"); a click toggles it
 and the choice is remembered per message by whoever listens to ``toggled``.
 
+A reasoning can be 32,000 tokens (about 100 pages), so the body is a box that
+grows with its text up to a cap (about 16 lines while thinking, following the
+end; about 28 once finished) and scrolls inside beyond it: it never pushes the
+answer away, and its height costs only the newly added blocks, never a walk
+over the whole text. A collapsed pane only keeps the text it is given and fills
+its body when first expanded, so a conversation of folded panes costs nothing.
+
 Signals:
     toggled(bool): the user expanded (True) or collapsed (False) the pane.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QTextCursor
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QResizeEvent, QTextCursor
 from PySide6.QtWidgets import QFrame, QPlainTextEdit, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+STREAMING_LINES = 16  # the live "thinking" box
+FINISHED_LINES = 28  # a finished reasoning, expanded
 
-class _AutoHeightText(QPlainTextEdit):
-    """Read-only plain text that grows with its content instead of scrolling."""
+
+class _CappedText(QPlainTextEdit):
+    """Read-only plain text as tall as its content up to ``cap_lines``, then scrolling inside.
+
+    Heights are the blocks' laid-out heights, not lines × the font's line spacing: a line with
+    Chinese text is taller (its glyphs come from a CJK fallback font) and would be cut off. Blocks
+    are measured once each, in order, and measuring stops at the cap; only the last block (the one
+    text is appended to) is measured again. QPlainTextEdit lays out lazily, so a long text past the
+    cap is laid out only where it is shown.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -24,22 +41,75 @@ class _AutoHeightText(QPlainTextEdit):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.document().documentLayout().documentSizeChanged.connect(self._fit)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.cap_lines = FINISHED_LINES
+        self.capped = False  # the content is taller than the cap: the box scrolls
+        self._done_blocks = 0  # blocks measured whose height cannot change any more (not the last)
+        self._done_height = 0.0
+        self._width = -1  # the viewport width the measures are for
+        self._follow = True  # keep the end in view while text arrives, until the reader scrolls up
+        self.verticalScrollBar().actionTriggered.connect(self._on_scroll_action)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit)
 
-    def _fit(self, size: QSize | None = None) -> None:
-        # The blocks' laid-out heights, not lines × the font's line spacing: a line with Chinese
-        # text is taller (its glyphs come from a CJK fallback font) and would be cut off.
-        layout = self.document().documentLayout()
-        text_height = 0.0
-        block = self.document().begin()
-        while block.isValid():
-            text_height += layout.blockBoundingRect(block).height()
-            block = block.next()
-        height = int(text_height + 2 * self.document().documentMargin() + 4)
-        self.setFixedHeight(max(height, self.fontMetrics().lineSpacing() + 8))
+    def set_cap(self, lines: int) -> None:
+        if lines != self.cap_lines:
+            self.cap_lines = lines
+            self._fit()
 
-    def resizeEvent(self, event) -> None:
+    def replace_text(self, text: str) -> None:
+        self._forget()
+        self._follow = True
+        self.setPlainText(text)
+        self._fit()
+
+    def append_text(self, text: str) -> None:
+        """Append at the end; a box scrolled to its end stays there (the live view follows)."""
+        cursor = QTextCursor(self.document())
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        cursor.insertText(text)
+        self._fit()
+        if self._follow and self.capped:
+            self.verticalScrollBar().setValue(self.verticalScrollBar().maximum())
+
+    def _on_scroll_action(self, _action: int) -> None:
+        """The reader scrolled (wheel, drag, arrows): follow the end again only once back at it."""
+        bar = self.verticalScrollBar()
+        self._follow = bar.sliderPosition() >= bar.maximum()
+
+    def cap_px(self) -> int:
+        return self._frame_px(self.cap_lines * self.fontMetrics().lineSpacing())
+
+    def _frame_px(self, text_height: float) -> int:
+        return int(text_height + 2 * self.document().documentMargin() + 4)
+
+    def _forget(self) -> None:
+        self._done_blocks = 0
+        self._done_height = 0.0
+
+    def _fit(self, size: object = None) -> None:
+        if self.viewport().width() != self._width:  # re-wrapped: every height may have changed
+            self._width = self.viewport().width()
+            self._forget()
+        limit = self.cap_lines * self.fontMetrics().lineSpacing()
+        height = self._done_height
+        if height <= limit:
+            layout = self.document().documentLayout()
+            block = self.document().findBlockByNumber(self._done_blocks)
+            while block.isValid() and height <= limit:
+                height += layout.blockBoundingRect(block).height()
+                block = block.next()
+                if block.isValid():  # only the last block still grows
+                    self._done_blocks += 1
+                    self._done_height = height
+        self.capped = height > limit
+        bars = Qt.ScrollBarPolicy
+        policy = bars.ScrollBarAsNeeded if self.capped else bars.ScrollBarAlwaysOff
+        if self.verticalScrollBarPolicy() != policy:  # a bar only past the cap: it would narrow the text
+            self.setVerticalScrollBarPolicy(policy)
+        wanted = self._frame_px(min(height, limit))
+        self.setFixedHeight(max(wanted, self.fontMetrics().lineSpacing() + 8))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
 
@@ -49,12 +119,14 @@ class ReasoningPane(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("reasoningPane")
         self.header = QToolButton(self)
+        self.header.setObjectName("reasoningHeader")
         self.header.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.header.setAutoRaise(True)
         self.header.setCheckable(True)
         self.header.clicked.connect(self._on_click)
-        self.body = _AutoHeightText(self)
+        self.body = _CappedText(self)
         self.body.setObjectName("reasoning")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -63,6 +135,7 @@ class ReasoningPane(QWidget):
         layout.addWidget(self.body)
         self.thinking = False
         self._label = ""
+        self._unshown: str | None = None  # text given while collapsed, not yet in the body
         self.set_expanded(True)
 
     # ------------------------------------------------------------------ state
@@ -74,6 +147,9 @@ class ReasoningPane(QWidget):
     def set_expanded(self, expanded: bool) -> None:
         self.header.setChecked(expanded)
         self.header.setArrowType(Qt.ArrowType.DownArrow if expanded else Qt.ArrowType.RightArrow)
+        if expanded and self._unshown is not None:
+            text, self._unshown = self._unshown, None
+            self.body.replace_text(text)
         self.body.setVisible(expanded)
 
     def _on_click(self, checked: bool) -> None:
@@ -84,6 +160,7 @@ class ReasoningPane(QWidget):
 
     def start(self) -> None:
         self.thinking = True
+        self.body.set_cap(STREAMING_LINES)
         self.set_expanded(True)
         self.show_elapsed(0)
 
@@ -92,20 +169,27 @@ class ReasoningPane(QWidget):
 
     def append(self, text: str) -> None:
         """Append streamed reasoning (cost proportional to the new text only)."""
-        cursor = QTextCursor(self.body.document())
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        cursor.insertText(text)
+        if self._unshown is not None:  # collapsed after set_text: keep it all for the first expand
+            self._unshown += text
+            return
+        self.body.append_text(text)
 
     def set_text(self, text: str) -> None:
-        self.body.setPlainText(text)
+        """The whole reasoning; a collapsed pane keeps it until it is expanded."""
+        if self.expanded:
+            self._unshown = None
+            self.body.replace_text(text)
+        elif self._unshown is not None or text != self.body.toPlainText():
+            self._unshown = text
 
     def text(self) -> str:
-        return self.body.toPlainText()
+        return self._unshown if self._unshown is not None else self.body.toPlainText()
 
     def finish(
         self, seconds: float | None, tokens: int | None, *, budget_hit: bool = False, unclosed: bool = False
     ) -> None:
         self.thinking = False
+        self.body.set_cap(FINISHED_LINES)
         if seconds is not None:
             parts = [self.tr("Thought for {seconds} s").format(seconds=round(seconds or 0))]
         else:
