@@ -3,7 +3,8 @@
 The eight original sizes (thinking on or off), then the 2507 generation (one mode
 each, 262K context). Listing the Hub and probing the machine run on a background
 thread; downloads run in their own processes (app.models.download) and are
-polled by a timer, so the window never waits on the network. With the Hub
+polled by a timer (both in app.ui.download_task, shared with the welcome panel),
+so the window never waits on the network. With the Hub
 unreachable and no saved listing, every catalog model is still shown with its
 estimated size and fit, and one sentence says why no quantization is listed.
 
@@ -14,11 +15,10 @@ Signals:
 from __future__ import annotations
 
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
     QDialog,
@@ -35,50 +35,21 @@ from PySide6.QtWidgets import (
 )
 
 from app.backend.errors import EngineError
-from app.models import fit, hub
+from app.models import fit
 from app.models.catalog import CATALOG, CatalogModel, find
 from app.models.download import Download, Progress, entry_state
 from app.models.hub import GGUFEntry, HubListing
 from app.models.labels import ctx_label, human_size
-from app.models.machine import Machine, probe_machine
+from app.models.machine import Machine
 from app.models.store_dir import InstalledModel, delete_model, import_model, installed_models
+from app.ui.download_task import DownloadTask, HubSurvey, entry_key, progress_text
 from app.ui.load_settings import LoadSettingsDialog, open_load_settings
 from app.ui.settings import Settings
 
 log = logging.getLogger("qwendesk.ui.models")
-POLL_MS = 200
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 # The tree's columns.
 COL_NAME, COL_THINK, COL_CTX, COL_SIZE, COL_FIT, COL_STATUS = range(6)
-# A download's state as shown after its progress (source texts, translated when shown).
-STATE_TEXT = {
-    "idle": QT_TRANSLATE_NOOP("ModelManager", "idle"),
-    "paused": QT_TRANSLATE_NOOP("ModelManager", "paused"),
-    "done": QT_TRANSLATE_NOOP("ModelManager", "done"),
-    "failed": QT_TRANSLATE_NOOP("ModelManager", "failed"),
-    "cancelled": QT_TRANSLATE_NOOP("ModelManager", "cancelled"),
-}
-
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("ModelManager", text)
-
-
-def progress_text(p: Progress) -> str:
-    text = QCoreApplication.translate("ModelManager", "{done} of {total}").format(
-        done=human_size(p.done_bytes), total=human_size(p.total_bytes)
-    )
-    if p.state == "running" and p.speed_bps > 0:
-        text += " · " + QCoreApplication.translate("ModelManager", "{speed}/s").format(
-            speed=human_size(p.speed_bps)
-        )
-        if p.eta_s is not None:
-            text += " · " + QCoreApplication.translate("ModelManager", "{min} min {s} s left").format(
-                min=int(p.eta_s // 60), s=int(p.eta_s % 60)
-            )
-    elif p.state != "running":
-        text += f" · {_tr(str(STATE_TEXT[p.state])) if p.state in STATE_TEXT else p.state}"
-    return text
 
 
 class ModelManager(QDialog):
@@ -154,16 +125,12 @@ class ModelManager(QDialog):
 
         self.machine: Machine | None = None
         self.listing: HubListing | None = None
-        self.downloads: dict[str, Download] = {}
+        self.downloads: dict[str, DownloadTask] = {}
         self.bars: dict[str, QProgressBar] = {}
         self._recommended: GGUFEntry | None = None
         self._file_fits: dict[tuple[str, int], str] = {}  # (path, size) → fit text of a local GGUF
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwendesk-hub")
-        self._pending: Future | None = None
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._poll)
-        self._timer.start()
+        self._survey = HubSurvey(self)
+        self._survey.ready.connect(self._surveyed)
         self.refresh()
         self._update_buttons()
 
@@ -171,48 +138,41 @@ class ModelManager(QDialog):
 
     def refresh(self) -> None:
         """Probe the machine and list the Hub in the background."""
-        if self._pending is not None and not self._pending.done():
-            return
-        self.listing_label.setText(self.tr("Listing Qwen3 GGUFs on the Hugging Face Hub…"))
-        self._pending = self._pool.submit(lambda: (probe_machine(), _list_or_error()))
+        if self._survey.start():
+            self.listing_label.setText(self.tr("Listing Qwen3 GGUFs on the Hugging Face Hub…"))
 
-    def _poll(self) -> None:
-        if self._pending is not None and self._pending.done():
-            future, self._pending = self._pending, None
-            machine, listing = future.result()
-            self.machine = machine
-            self.machine_label.setText(self.tr("This machine: {machine}").format(machine=machine.describe()))
-            self.listing_label.setToolTip("")
-            if isinstance(listing, EngineError):
-                self.listing_label.setText(
-                    self.tr("Could not list the Hub: {error}").format(error=listing.message)
+    def _surveyed(self, machine: Machine, listing: HubListing | EngineError) -> None:
+        self.machine = machine
+        self.machine_label.setText(self.tr("This machine: {machine}").format(machine=machine.describe()))
+        self.listing_label.setToolTip("")
+        if isinstance(listing, EngineError):
+            self.listing_label.setText(
+                self.tr("Could not list the Hub: {error}").format(error=listing.message)
+            )
+        elif not listing.listed:
+            self.listing = listing
+            self.listing_label.setText(
+                self.tr(
+                    "The Hugging Face Hub could not be reached, so quantizations are not listed; "
+                    "downloaded and imported models work offline, and Import GGUF… adds a GGUF "
+                    "you already have."
                 )
-            elif not listing.listed:
-                self.listing = listing
-                self.listing_label.setText(
-                    self.tr(
-                        "The Hugging Face Hub could not be reached, so quantizations are not listed; "
-                        "downloaded and imported models work offline, and Import GGUF… adds a GGUF "
-                        "you already have."
-                    )
-                )
-                self.listing_label.setToolTip(listing.reason or "")  # the technical detail, on demand
-            else:
-                self.listing = listing
-                self.listing_label.setText(
-                    self.tr("Qwen3 GGUFs on the Hub (saved listing: the Hub is unreachable):")
-                    if listing.cached
-                    else self.tr("Qwen3 GGUFs on the Hub:")
-                )
-            self._fill()  # every catalog model, whatever the listing: estimates where nothing is listed
-        for key, d in list(self.downloads.items()):
-            p = d.poll()
-            self._show_progress(key, p)
-            if p.state in ("done", "failed", "cancelled"):
-                self.downloads.pop(key)
-                if p.state == "failed" and p.error is not None:
-                    QMessageBox.warning(self, self.tr("Download failed"), p.error.message)
-                self._fill()
+            )
+            self.listing_label.setToolTip(listing.reason or "")  # the technical detail, on demand
+        else:
+            self.listing = listing
+            self.listing_label.setText(
+                self.tr("Qwen3 GGUFs on the Hub (saved listing: the Hub is unreachable):")
+                if listing.cached
+                else self.tr("Qwen3 GGUFs on the Hub:")
+            )
+        self._fill()  # every catalog model, whatever the listing: estimates where nothing is listed
+
+    def _download_ended(self, key: str, p: Progress) -> None:
+        self.downloads.pop(key, None)
+        if p.state == "failed" and p.error is not None:
+            QMessageBox.warning(self, self.tr("Download failed"), p.error.message)
+        self._fill()
 
     def _fill(self) -> None:
         self.tree.clear()
@@ -396,19 +356,21 @@ class ModelManager(QDialog):
         self.use_button.setEnabled(usable)
         self.load_settings_button.setEnabled(usable and self.settings is not None)
 
-    def download(self, entry: GGUFEntry) -> Download | None:
+    def download(self, entry: GGUFEntry) -> DownloadTask | None:
         key = _key(entry)
         if key in self.downloads:
             return self.downloads[key]
-        d = Download.for_entry(entry)
+        task = DownloadTask(entry, self)
         try:
-            d.start()
+            task.start()
         except EngineError as exc:
             QMessageBox.warning(self, self.tr("Cannot download"), exc.message)
             return None
-        self.downloads[key] = d
+        task.progressed.connect(lambda p, key=key: self._show_progress(key, p))
+        task.ended.connect(lambda p, key=key: self._download_ended(key, p))
+        self.downloads[key] = task
         self._update_buttons()
-        return d
+        return task
 
     def download_selected(self) -> None:
         if isinstance(self.selected(), GGUFEntry):
@@ -429,8 +391,11 @@ class ModelManager(QDialog):
         sel = self.selected()
         if not isinstance(sel, GGUFEntry):
             return
-        d = self.downloads.pop(_key(sel), None) or Download.for_entry(sel)
-        d.cancel()
+        task = self.downloads.pop(_key(sel), None)
+        if task is not None:
+            task.cancel()
+        else:  # a partial download from an earlier run: delete its part
+            Download.for_entry(sel).cancel()
         self._fill()
 
     def delete_selected(self) -> None:
@@ -524,13 +489,11 @@ class ModelManager(QDialog):
         for d in self.downloads.values():
             d.pause()
         self.downloads.clear()
-        self._timer.stop()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._survey.shutdown()
         super().closeEvent(event)
 
 
-def _key(entry: GGUFEntry) -> str:
-    return f"{entry.repo}:{entry.quant}"
+_key = entry_key
 
 
 def _path_of(sel: Any) -> Path | None:
@@ -539,10 +502,3 @@ def _path_of(sel: Any) -> Path | None:
             return None
         return Download.for_entry(sel).paths[0]
     return getattr(sel, "path", None)
-
-
-def _list_or_error() -> HubListing | EngineError:
-    try:
-        return hub.list_catalog()
-    except EngineError as exc:
-        return exc
