@@ -2,8 +2,9 @@
 
 Model output is untrusted: raw HTML comes out as visible text, images become links that say they are
 images, and only http, https and mailto links stay links. Colours are inline styles, since
-QTextDocument's HTML subset does little with CSS classes. Each code block gets a line with a
-``copy-code:N`` link above it, and its source is kept so the UI can copy block N.
+QTextDocument's HTML subset does little with CSS classes. Each code block is a table whose first
+row names the language and holds a ``copy-code:N`` link, and its source is kept so the UI can copy
+block N.
 
 :class:`StreamingMarkdown` renders a reply while it grows: complete blocks are rendered once and
 appended, and only the block still growing (the tail) is rendered again on each update.
@@ -181,9 +182,16 @@ class _Renderer:
         style = get_style_by_name(self.style)
         fg = style.style_for_token(Text)["color"]
         color = f" color: #{fg};" if fg else ""
+        bg = style.background_color
+        # QTextDocument has no flexbox: a one-row header (language left, Copy right) over the code,
+        # both in one table so they read as one block.
+        header_bg = _shade(bg, 0.06 if dark else -0.05)
+        cell = f'bgcolor="{header_bg}" style="font-size: small; padding: 4px 10px;"'
         self.code_wrapper = (
-            f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{style.background_color}">'
-            f'<tr><td><pre style="margin: 0; font-family: {CODE_FONT_CSS};{color}">{{code}}</pre>'
+            f'<table width="100%" cellspacing="0" cellpadding="8" bgcolor="{bg}" style="margin-top: 8px;">'
+            f'<tr><td {cell}><span style="color: {self.muted};">{{lang}}</span></td>'
+            f'<td align="right" {cell}>{{copy}}</td></tr>'
+            f'<tr><td colspan="2"><pre style="margin: 0; font-family: {CODE_FONT_CSS};{color}">{{code}}</pre>'
             "</td></tr></table>\n"
         )
         self.code_blocks: list[str] = []  # in document order, once rendered
@@ -208,28 +216,34 @@ class _Renderer:
         return Rendered(out, self.code_blocks), dict(self.md.references)
 
     def code_block(self, source: str, lang: str) -> str:
-        """A line with the block's Copy link (and language), then the highlighted code.
+        """The highlighted code under a header row: its language ("text" if none) and its Copy link.
 
         The link holds a provisional number that :class:`_NumberCopyLinks` replaces.
         """
         source = source.strip("\n")
         self.sources.append(source)
         index = f"{STX}copy:{len(self.sources) - 1}{ETX}"  # no STX in the input: cannot be forged
-        label = f'<span style="color: {self.muted};">{html.escape(lang)}</span>&nbsp;&nbsp;' if lang else ""
-        header = (
-            f'<p style="margin: 8px 0 2px 0; font-size: small;">'
-            f'{label}<a href="{COPY_SCHEME}:{index}">Copy</a></p>\n'
-        )
         code = CodeHilite(
             source,
             lang=lang or None,
             guess_lang=False,  # guessing is slow and flickers while streaming
             noclasses=True,
-            nowrap=True,  # the wrapper below: a table cell paints one unbroken background in Qt
+            nowrap=True,  # the wrapper: a table cell paints one unbroken background in Qt
             style=self.style,
             tabsize=TAB_LENGTH,  # shown with spaces; copied with its tabs
         ).hilite(shebang=False)
-        return header + self.code_wrapper.format(code=code.rstrip("\n"))
+        return self.code_wrapper.format(
+            lang=html.escape(lang or "text"),
+            copy=f'<a href="{COPY_SCHEME}:{index}">Copy</a>',
+            code=code.rstrip("\n"),
+        )
+
+
+def _shade(color: str, amount: float) -> str:
+    """``#rrggbb`` moved towards white (amount > 0) or black (< 0): the header a step off the code."""
+    rgb = [int(color.lstrip("#")[i : i + 2], 16) for i in (0, 2, 4)]
+    target = 255 if amount > 0 else 0
+    return "#" + "".join(f"{round(c + (target - c) * abs(amount)):02x}" for c in rgb)
 
 
 class _QwenDeskExtension(Extension):

@@ -58,6 +58,7 @@ def build_window(model: str | None = None) -> MainWindow:
     language.apply_cjk_fallback(app, lang)
     dark = theme.resolve_dark(str(settings.get("theme")))
     theme.apply(app, dark)
+    theme.follow_system(app, lambda: str(settings.get("theme")))
     instance = single_instance.claim(data_dir())  # before the store: a second window never opens it
     if instance is None:
         raise single_instance.AlreadyRunningError(f"QwenDesk is already running on {data_dir()}")

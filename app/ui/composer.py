@@ -1,7 +1,8 @@
 """Where the user writes: Enter sends, Shift+Enter breaks the line, Send turns into Stop.
 
-Next to the input: the conversation's think toggle and thinking budget, and the
-active model with a button to switch.
+A rounded frame (``#composerFrame``) holds the input, which grows with its text up to
+:data:`MAX_LINES`, and below it a row of compact controls: attach, the conversation's think
+toggle and thinking budget, the active model (click to switch) and Send.
 
 Signals:
     send_requested(str): the text to send (already stripped, never empty).
@@ -17,10 +18,11 @@ Signals:
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QEvent, QMimeData, Qt, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -34,6 +36,9 @@ from PySide6.QtWidgets import (
 from app.models.think_mode import ThinkMode, effective_thinking
 from app.store.models import Attachment
 from app.ui.attachments import ChipBar
+
+MIN_LINES, MAX_LINES = 1, 10  # the input's height in lines; beyond the cap it scrolls
+WIDE = 560  # pixels from which the "Budget:" label fits in the controls row
 
 
 def local_files(mime: QMimeData) -> list[str]:
@@ -49,6 +54,40 @@ class ComposerInput(QPlainTextEdit):
     submit = Signal()
     escape = Signal()
     files_dropped = Signal(list)
+    focus_changed = Signal(bool)  # Qt style sheets have no :focus-within; the frame draws the ring
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("composerInput")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.document().documentLayout().documentSizeChanged.connect(lambda _size: self.fit_height())
+        self.fit_height()
+
+    def visual_lines(self) -> int:
+        """Lines as shown, wrapped ones included (a plain-text document's height is in lines)."""
+        return max(1, round(self.document().documentLayout().documentSize().height()))
+
+    def fit_height(self) -> None:
+        """As tall as the text, from MIN_LINES to MAX_LINES lines."""
+        lines = max(MIN_LINES, min(MAX_LINES, self.visual_lines()))
+        margins = self.contentsMargins().top() + self.contentsMargins().bottom()
+        extra = int(2 * self.document().documentMargin()) + margins + 2 * self.frameWidth()
+        self.setFixedHeight(lines * self.fontMetrics().lineSpacing() + extra)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() in (QEvent.Type.Polish, QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self.fit_height()  # the style sheet's padding, or a new font size (View → zoom)
+        return handled
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.focus_changed.emit(True)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.focus_changed.emit(False)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         return local_files(source) != [] or super().canInsertFromMimeData(source)
@@ -89,14 +128,13 @@ class Composer(QWidget):
         self.input = ComposerInput(self)
         self.input.setPlaceholderText(self.tr("Message Qwen3…  (Enter sends, Shift+Enter for a new line)"))
         self.input.setTabChangesFocus(True)
-        lines = self.input.fontMetrics().lineSpacing()
-        self.input.setFixedHeight(lines * 3 + 14)  # three lines; longer text scrolls
         self.input.submit.connect(self._on_submit)
         self.input.escape.connect(self._on_escape)
         self.input.files_dropped.connect(self.files_dropped.emit)
 
         self.attach_button = QPushButton(self.tr("Attach…"))
         self.attach_button.setObjectName("attachButton")
+        self.attach_button.setFlat(True)
         self.attach_button.setToolTip(
             self.tr("Attach documents to ask about: PDF, DOCX, TXT, MD, HTML, CSV, code (or drop files here)")
         )
@@ -109,17 +147,12 @@ class Composer(QWidget):
         self.prepare_bar.hide()
         self.attach_error = QLabel()
         self.attach_error.setObjectName("attachError")
-        self.attach_error.setWordWrap(True)
-        self.attach_error.setStyleSheet("color: #c0392b;")
+        self.attach_error.setWordWrap(True)  # its colour is the style sheet's (#attachError)
         self.attach_error.hide()
         # Privacy, said plainly while a remote server answers: what is sent leaves the machine.
         self.remote_notice = QLabel()
         self.remote_notice.setObjectName("remoteNotice")
-        self.remote_notice.setWordWrap(True)
-        self.remote_notice.setStyleSheet(
-            "background: #fff4d6; color: #5c4400; border: 1px solid #e0b850;"
-            " border-radius: 4px; padding: 4px;"
-        )
+        self.remote_notice.setWordWrap(True)  # amber, from the style sheet (#remoteNotice)
         self.remote_notice.hide()
 
         self.think = QCheckBox(self.tr("Think"))
@@ -137,10 +170,11 @@ class Composer(QWidget):
             self.tr("Thinking budget: at most this many reasoning tokens, then the model answers")
         )
         self.budget.valueChanged.connect(self.budget_changed.emit)
+        self.budget.setMinimumWidth(60)  # its suffix is clipped in a narrow window rather than widening it
         self.model_button = QPushButton(self.tr("Choose a model…"))
         self.model_button.setObjectName("modelButton")
         self.model_button.setFlat(True)
-        self.model_button.setMinimumWidth(80)  # long model names are clipped in a narrow window
+        self.model_button.setMinimumWidth(48)  # long model names are clipped in a narrow window
         self.model_button.clicked.connect(self.model_change_requested.emit)
         self.load_bar = QProgressBar()
         self.load_bar.setObjectName("loadProgress")
@@ -156,32 +190,50 @@ class Composer(QWidget):
         self.send_button = QPushButton(self.tr("Send"))
         self.send_button.setObjectName("sendButton")
         self.send_button.setDefault(True)
+        self.send_button.setProperty("primary", True)
         self.send_button.clicked.connect(self._on_button)
 
         bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.setSpacing(2)
+        bar.addWidget(self.attach_button)
         bar.addWidget(self.think)
-        bar.addWidget(QLabel(self.tr("Budget:")))
+        self.budget_label = QLabel(self.tr("Budget:"))
+        bar.addWidget(self.budget_label)
         bar.addWidget(self.budget)
         bar.addStretch(1)
         bar.addWidget(self.model_button)
         bar.addWidget(self.load_bar)
         bar.addWidget(self.cancel_load_button)
-        row = QHBoxLayout()
-        row.addWidget(self.input, 1)
-        side = QVBoxLayout()
-        side.addStretch(1)
-        side.addWidget(self.attach_button)
-        side.addWidget(self.send_button)
-        row.addLayout(side)
+        bar.addWidget(self.send_button)
+        self.frame = QFrame(self)
+        self.frame.setObjectName("composerFrame")
+        self.frame.setProperty("focused", False)
+        self.input.focus_changed.connect(self._on_input_focus)
+        inside = QVBoxLayout(self.frame)
+        inside.setContentsMargins(10, 6, 8, 6)
+        inside.setSpacing(4)
+        inside.addWidget(self.pending)
+        inside.addWidget(self.input)
+        inside.addLayout(bar)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 6, 12, 10)
-        layout.addLayout(bar)
+        layout.setContentsMargins(8, 6, 8, 10)
         layout.addWidget(self.remote_notice)
-        layout.addWidget(self.pending)
         layout.addWidget(self.prepare_bar)
         layout.addWidget(self.attach_error)
-        layout.addLayout(row)
+        layout.addWidget(self.frame)
         self.answering = False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.budget_label.setVisible(self.width() >= WIDE)  # narrow: the spin box's tooltip says it
+
+    def _on_input_focus(self, focused: bool) -> None:
+        """The frame's focus ring (``#composerFrame[focused="true"]``): re-polish to restyle."""
+        self.frame.setProperty("focused", focused)
+        self.frame.style().unpolish(self.frame)
+        self.frame.style().polish(self.frame)
+        self.frame.update()
 
     def set_conversation_options(self, think: bool, budget: int | None) -> None:
         """Show a conversation's settings without echoing them back as user changes."""

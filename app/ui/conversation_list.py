@@ -1,4 +1,7 @@
-"""The conversations, newest first, with search, rename and delete.
+"""The conversations, newest first, grouped under Today / Yesterday / Previous 7 days / Older.
+
+Group headers are drawn by :class:`_GroupDelegate` above the first row of each group, not added
+as rows: so they cannot be selected, the keys skip them, and row i is still conversation i.
 
 Signals:
     selected(int): a conversation was chosen.
@@ -11,16 +14,30 @@ Signals:
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 
-from PySide6.QtCore import QCoreApplication, QPoint, Qt, Signal
+from PySide6.QtCore import (
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPoint,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMenu,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +46,29 @@ from app.store.models import Conversation
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 TITLE_ROLE = Qt.ItemDataRole.UserRole + 1
+GROUP_ROLE = Qt.ItemDataRole.UserRole + 2  # on a group's first row: the header drawn above it
+GROUPS = ("today", "yesterday", "week", "older")
+
+
+def group_of(ts: float, now: float | None = None) -> str:
+    """Which group a conversation updated at ``ts`` falls in, by calendar days in local time."""
+    today = datetime.fromtimestamp(time.time() if now is None else now).date()
+    day = datetime.fromtimestamp(ts).date()
+    if day >= today:
+        return "today"
+    if day == today - timedelta(days=1):
+        return "yesterday"
+    return "week" if day >= today - timedelta(days=7) else "older"
+
+
+def group_title(group: str) -> str:
+    titles = {
+        "today": QCoreApplication.translate("ConversationList", "Today"),
+        "yesterday": QCoreApplication.translate("ConversationList", "Yesterday"),
+        "week": QCoreApplication.translate("ConversationList", "Previous 7 days"),
+        "older": QCoreApplication.translate("ConversationList", "Older"),
+    }
+    return titles[group]
 
 
 def relative_time(ts: float, now: float | None = None) -> str:
@@ -41,6 +81,42 @@ def relative_time(ts: float, now: float | None = None) -> str:
     if delta < 86_400:
         return QCoreApplication.translate("ConversationList", "{n} h ago").format(n=int(delta // 3600))
     return time.strftime("%Y-%m-%d", time.localtime(ts))
+
+
+class _GroupDelegate(QStyledItemDelegate):
+    """Rows as usual; a group's first row also gets its header above it, in ``#listGroupHeader``'s look."""
+
+    def __init__(self, header: QLabel, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.header = header  # never shown: the style sheet styles it, the delegate copies font and colour
+
+    def _header_height(self, index: QModelIndex | QPersistentModelIndex) -> int:
+        if not index.data(GROUP_ROLE):
+            return 0
+        self.header.ensurePolished()
+        return self.header.fontMetrics().height() + (6 if index.row() == 0 else 16)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(size.width(), size.height() + self._header_height(index))
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        top = self._header_height(index)
+        if top:
+            rect = QRect(option.rect)
+            painter.save()
+            painter.setFont(self.header.font())
+            painter.setPen(self.header.palette().color(self.header.foregroundRole()))
+            text_rect = QRect(rect.left() + 10, rect.top(), rect.width() - 10, top - 2)
+            align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom
+            painter.drawText(text_rect, int(align), str(index.data(GROUP_ROLE)))
+            painter.restore()
+            row = QStyleOptionViewItem(option)
+            row.rect = rect.adjusted(0, top, 0, 0)
+            option = row
+        super().paint(painter, option, index)
 
 
 class ConversationList(QWidget):
@@ -60,6 +136,11 @@ class ConversationList(QWidget):
         self.new_button.setToolTip(self.tr("New conversation (Ctrl+N)"))
         self.new_button.clicked.connect(self.new_requested.emit)
         self.list = QListWidget()
+        self.list.setObjectName("conversationList")
+        self.group_header = QLabel(self)  # the look of the group headers, for the delegate
+        self.group_header.setObjectName("listGroupHeader")
+        self.group_header.hide()
+        self.list.setItemDelegate(_GroupDelegate(self.group_header, self.list))
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.currentItemChanged.connect(self._on_current)
@@ -75,9 +156,13 @@ class ConversationList(QWidget):
         layout.addWidget(self.list, 1)
         self._quiet = False
 
-    def set_conversations(self, conversations: list[Conversation], current: int | None) -> None:
+    def set_conversations(
+        self, conversations: list[Conversation], current: int | None, now: float | None = None
+    ) -> None:
+        """Show ``conversations`` (newest first) in their groups; ``now`` is for tests."""
         self._quiet = True
         self.list.clear()
+        last_group = None
         for c in conversations:
             mode = self.tr("Think on") if c.think else self.tr("Think off")
             facts = f"{mode} · {relative_time(c.updated_at)}"
@@ -89,10 +174,24 @@ class ConversationList(QWidget):
             item.setData(ID_ROLE, c.id)
             item.setData(TITLE_ROLE, c.title)
             item.setToolTip(tip)
+            group = group_of(c.updated_at, now)
+            if group != last_group:  # newest first, so each group is one run of rows
+                item.setData(GROUP_ROLE, group_title(group))
+                last_group = group
             self.list.addItem(item)
             if c.id == current:
                 self.list.setCurrentItem(item)
         self._quiet = False
+
+    def group_headers(self) -> list[tuple[str, list[int]]]:
+        """The headers shown, each with the ids under it, in order."""
+        out: list[tuple[str, list[int]]] = []
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if item.data(GROUP_ROLE):
+                out.append((str(item.data(GROUP_ROLE)), []))
+            out[-1][1].append(int(item.data(ID_ROLE)))
+        return out
 
     def current_id(self) -> int | None:
         item = self.list.currentItem()

@@ -40,22 +40,29 @@ def test_code_block_structure() -> None:
     rendered = render_markdown("Intro.\n\n```python\nprint('hi')\n```\n\nOutro.")
     assert rendered.code_blocks == ["print('hi')"]
     html = rendered.html
-    header, rest = html.split("</p>\n<table", 1)
-    assert header.endswith(
-        '<span style="color: #6a737d;">python</span>&nbsp;&nbsp;<a href="copy-code:0">Copy</a>'
-    )
-    assert header.rsplit("<p", 1)[1].startswith(' style="margin: 8px 0 2px 0; font-size: small;">')
-    assert rest.startswith(' width="100%" cellspacing="0" cellpadding="8" bgcolor="#f8f8f8"><tr><td><pre')
+    before, block = html.split("<table", 1)
+    assert before == "<p>Intro.</p>\n"
+    assert block.startswith(' width="100%" cellspacing="0" cellpadding="8" bgcolor="#f8f8f8"')
+    _header, rest = block.split("</tr><tr>", 1)
+    assert rest.startswith('<td colspan="2"><pre')
     assert "</pre></td></tr></table>" in rest and rest.rstrip().endswith("<p>Outro.</p>")
     assert '<span style="color: #008000">print</span>' in rest  # Pygments colours, inline
-    assert "class=" not in rest
+    assert "class=" not in html
 
 
-def test_code_block_without_language_has_no_label() -> None:
+def test_code_block_header_names_the_language_and_keeps_the_copy_link() -> None:
+    header = render_markdown("```python\nprint('hi')\n```").html.split("</tr>", 1)[0]
+    lang_cell, copy_cell = header.split("</td>", 1)
+    assert lang_cell.endswith('<span style="color: #6a737d;">python</span>')
+    assert '<td align="right"' in copy_cell  # the link on the right, as answer_view expects it
+    assert copy_cell.endswith('<a href="copy-code:0">Copy</a></td>')
+    assert Parsed(header + "</tr></table>").text == "pythonCopy"  # two cells
+
+
+def test_code_block_without_language_says_text() -> None:
     html = render_markdown("```\nplain\n```").html
-    assert html.startswith(
-        '<p style="margin: 8px 0 2px 0; font-size: small;"><a href="copy-code:0">Copy</a></p>'
-    )
+    assert '<span style="color: #6a737d;">text</span>' in html.split("</tr>", 1)[0]
+    assert Parsed(html).text == "textCopyplain"
 
 
 def test_copy_links_number_code_blocks_in_order() -> None:
@@ -63,7 +70,7 @@ def test_copy_links_number_code_blocks_in_order() -> None:
     rendered = render_markdown(text, code_index_start=5)
     assert rendered.code_blocks == ["one", "indented\ncode", "three"]
     assert Parsed(rendered.html).hrefs() == ["copy-code:5", "copy-code:6", "copy-code:7"]
-    assert Parsed(rendered.html).text.startswith("a Copy one text Copy indented code b Copy three")
+    assert Parsed(rendered.html).text.startswith("aCopyone text textCopyindented code bCopythree")
 
 
 def test_code_keeps_its_tabs_for_copying_but_shows_spaces() -> None:
