@@ -35,7 +35,7 @@ from app.models.load_options import LoadOptions
 from app.models.machine import Machine, probe_machine
 from app.models.think_mode import effective_thinking
 from app.remote.endpoint import Endpoint
-from app.store.chat_store import ChatStore
+from app.store.chat_store import CURRENT, ChatStore, Parent
 from app.store.models import Conversation, Message
 from app.ui.attachments import AttachmentPreparer
 from app.ui.chat_view import ChatView
@@ -95,6 +95,8 @@ class ChatController(QObject):
         # (None here), a server's with the estimate; a counter set here is used instead.
         self.count_tokens: Callable[[str], int] | None = None
         self.turn: StreamedTurn | None = None
+        self._versions: dict[int, tuple[int, int]] = {}  # message id → (version, of how many)
+        view.built.connect(self._on_built)
         self._timer = QTimer(self)
         self._timer.setInterval(PAINT_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
@@ -131,10 +133,8 @@ class ChatController(QObject):
             return  # the window disables switching while answering
         self.current.open(conversation_id)
         assert self.conversation is not None
-        widgets = self.view.set_messages(self.store.messages(conversation_id))
-        for w in widgets:
-            self._wire(w)
-            self._show_documents(w)
+        self._versions = self.store.version_info(conversation_id)
+        self.view.set_messages(self.store.messages(conversation_id))  # wired as built: _on_built
         self.composer.set_pending(self.store.pending_attachments(conversation_id))
         self.composer.set_conversation_options(self.conversation.think, self.conversation.thinking_budget)
         self.view.scroll_to_bottom()
@@ -158,7 +158,20 @@ class ChatController(QObject):
         if self.conversation is not None:
             self.current.update(thinking_budget=tokens or None, touch=False)
 
+    def _on_built(self, w: MessageWidget) -> None:
+        """A message's widget was made (on opening, or scrolled into view): connect and fill it."""
+        self._wire(w)
+        self._show_documents(w)
+        w.set_versions(*self._versions.get(w.message.id, (1, 1)))
+
+    def _refresh_versions(self) -> None:
+        assert self.conversation is not None
+        self._versions = self.store.version_info(self.conversation.id)
+        for w in self.view.widgets:
+            w.set_versions(*self._versions.get(w.message.id, (1, 1)))
+
     def _wire(self, w: MessageWidget) -> None:
+        w.version_requested.connect(self.switch_version)
         w.regenerate_requested.connect(self.regenerate)
         w.retry_requested.connect(self.regenerate)
         w.reasoning_toggled.connect(self._on_reasoning_toggled)
@@ -264,50 +277,71 @@ class ChatController(QObject):
         user = self.store.add_message(cid, "user", text)
         self.store.attach_pending(cid, user.id)
         self.composer.set_pending([])
-        w = self.view.add(user)
-        self._wire(w)
-        self._show_documents(w)
+        self.view.add(user)
         self._start_turn()
 
     def regenerate(self, message_id: int) -> None:
-        """Write the answer ``message_id`` again (the last one, or a failed one)."""
+        """Write the answer ``message_id`` again, as a new version beside it (the old one stays).
+
+        A failed answer that holds nothing is replaced instead: there is nothing to keep.
+        """
         if self.answering or self.conversation is None:
             return
         msg = self.store.get_message(message_id)
-        self._truncate(msg.position)
-        self._start_turn()
+        index = self.view.index_of(message_id)
+        if msg.status == "error" and not msg.content and not msg.reasoning:
+            self.store.delete_messages_from(self.conversation.id, msg.position)
+        if index is not None:
+            self.view.remove_from(index)
+        self._start_turn(parent_id=msg.parent_id)
 
     def edit_and_resend(self, message_id: int, text: str) -> None:
-        """Replace a user message (and every later turn) and answer it again."""
+        """Send ``text`` as a new version of the question ``message_id``; the old version keeps its
+        answers, one ‹ › away."""
         if self.answering or self.conversation is None or not text.strip():
             return
         msg = self.store.get_message(message_id)
-        self._truncate(msg.position)  # its files become pending again: they go with the new text
-        user = self.store.add_message(self.conversation.id, "user", text.strip())
+        user = self.store.add_message(self.conversation.id, "user", text.strip(), parent_id=msg.parent_id)
         self.store.attach_pending(self.conversation.id, user.id)
         self.composer.set_pending([])
-        w = self.view.add(user)
-        self._wire(w)
-        self._show_documents(w)
+        index = self.view.index_of(message_id)
+        if index is not None:
+            self.view.remove_from(index)
+        self.view.add(user)
         self._start_turn()
 
+    def switch_version(self, message_id: int, step: int) -> None:
+        """Show the previous (-1) or next (+1) version of a message, with that version's later turns;
+        the engine's history is what is on screen."""
+        if self.answering or self.conversation is None:
+            return
+        versions = self.store.siblings(message_id)
+        i = versions.index(message_id) + step
+        index = self.view.index_of(message_id)
+        if not 0 <= i < len(versions) or index is None:
+            return
+        branch = self.store.switch_to(versions[i])
+        self._versions = self.store.version_info(self.conversation.id)
+        self.view.replace_from(index, branch[index:])
+
+    def show_message(self, message_id: int) -> None:
+        """Scroll to a message (a search hit), first putting its branch on screen if it is not."""
+        if self.answering or self.conversation is None:
+            return
+        if self.view.index_of(message_id) is None:
+            branch = self.store.switch_to(message_id)
+            self._versions = self.store.version_info(self.conversation.id)
+            self.view.set_messages(branch)
+        self.view.scroll_to_message(message_id)
+
     def later_turns(self, message_id: int) -> int:
+        """How many messages follow ``message_id`` on the branch on screen."""
         msg = self.store.get_message(message_id)
         return sum(1 for m in self.store.messages(msg.conversation_id) if m.position > msg.position)
 
     def stop(self) -> None:
         if self.answering:
             self.bridge.cancel()
-
-    def _truncate(self, position: int) -> None:
-        assert self.conversation is not None
-        index = next(
-            (i for i, m in enumerate(self.store.messages(self.conversation.id)) if m.position >= position),
-            None,
-        )
-        self.store.delete_messages_from(self.conversation.id, position)
-        if index is not None:
-            self.view.remove_from(index)
 
     def _request(self) -> tuple[GenerationRequest, DocumentTurn | None]:
         """The history as it is sent, and the last question's documents (if any) to add to it."""
@@ -346,7 +380,8 @@ class ChatController(QObject):
             why += why_not
         widget.show_reload_offer(why, reload)
 
-    def _start_turn(self) -> None:
+    def _start_turn(self, *, parent_id: int | Parent | None = CURRENT) -> None:
+        """Answer the question on screen (``parent_id``: the question, for a new version)."""
         assert self.conversation is not None
         conv = self.conversation
         remote = self.bridge.remote_host
@@ -358,11 +393,13 @@ class ChatController(QObject):
             think=self._thinks(),  # no reasoning pane for a model that never thinks
             model=self.bridge.model_name,
             remote=remote,
+            parent_id=parent_id,
         )
         if remote is not None and conv.remote != remote:  # the list marks it as sent away
             conv = self.current.update(remote=remote, touch=False)
+        self._versions = self.store.version_info(conv.id)
         widget = self.view.add(msg)
-        self._wire(widget)
+        self._refresh_versions()
         now = self.clock()
         self.turn = StreamedTurn(message=msg, widget=widget, started=now, last_checkpoint=now)
         self.view.scroll_to_bottom()
@@ -373,6 +410,7 @@ class ChatController(QObject):
         widget.set_streaming(True)
         if widget.reasoning is not None:
             widget.reasoning.start()
+            widget.reasoning.show()  # "Thinking… 3 s" while the prompt is read; hidden if no reasoning comes
         if not self.bridge.ready and not self.engines.busy:
             self._fail(NoModelError(self.tr("No model is loaded: choose a Qwen3 GGUF to chat with.")))
             return
@@ -489,6 +527,7 @@ class ChatController(QObject):
         if t.widget.answer is not None:
             t.widget.answer.finish_stream(t.answer)  # only the tail is rendered again
         t.widget.show_message(stored, render_answer=False)
+        self.view.update_message(stored)
         self._show_documents(t.widget)
         if t.widget.reasoning is not None and stored.reasoning_collapsed is not None:
             t.widget.reasoning.set_expanded(not stored.reasoning_collapsed)

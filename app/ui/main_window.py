@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -219,6 +218,11 @@ class MainWindow(QMainWindow):
         if self.controller.answering:
             return
         self.controller.open(cid)
+        query = self.conversations.search.text().strip()
+        if query:  # opened from search results: go to the first message that matches
+            hits = self.store.matching_messages(cid, query)
+            if hits:
+                self.controller.show_message(hits[0])
         self.refresh_list()
         self._show_header()
 
@@ -329,16 +333,7 @@ class MainWindow(QMainWindow):
         )
         if not ok or not text.strip():
             return
-        later = self.controller.later_turns(message_id)
-        if later:
-            answer = QMessageBox.question(
-                self,
-                self.tr("Edit and resend"),
-                self.tr("Resending replaces the %n later message(s) of this conversation.", "", later),
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        self.controller.edit_and_resend(message_id, text)
+        self.controller.edit_and_resend(message_id, text)  # a new version: the old one stays, ‹ › away
 
     # --------------------------------------------------------------- model
 
@@ -463,11 +458,10 @@ class MainWindow(QMainWindow):
     def export_to(self, path: Path) -> None:
         conv = self.controller.conversation
         assert conv is not None
-        messages = self.store.messages(conv.id)
+        messages = self.store.messages(conv.id)  # the branch on screen
         if path.suffix.lower() == ".json":
-            path.write_text(
-                json.dumps(to_json(conv, messages), ensure_ascii=False, indent=2), encoding="utf-8"
-            )
+            data = to_json(conv, messages, self.store.all_messages(conv.id))  # every branch, nothing lost
+            path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         else:
             path.write_text(to_markdown(conv, messages), encoding="utf-8")
         self.statusBar().showMessage(self.tr("Exported to {path}").format(path=path), 10_000)

@@ -1,7 +1,13 @@
 """One turn in the conversation: a user message, or an assistant answer with its reasoning.
 
+A question is a right-aligned rounded bubble; an answer is unboxed, full column width, under
+the model's name. The actions (copy, edit, regenerate) show while the pointer is over the
+message or focus is in it, not as permanent rows of buttons; ‹ 2 / 3 › switches between a
+message's versions (made by Edit and Regenerate) and shows whenever there is more than one.
+
 Signals:
-    regenerate_requested(int): message id of the answer to write again.
+    regenerate_requested(int): message id of the answer to write again (a new version).
+    version_requested(int, int): message id, step (-1 the previous version, +1 the next).
     edit_requested(int): message id of the user message to edit and resend.
     reasoning_toggled(int, bool): the user expanded/collapsed a reasoning pane.
     retry_requested(int): an error's Retry button (message id of the failed answer).
@@ -14,13 +20,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, Signal
+from PySide6.QtGui import QEnterEvent, QGuiApplication
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -42,6 +50,8 @@ STATUS_TEXT = {
 }
 # Engine error kinds whose fix is another model rather than another try.
 MODEL_PROBLEMS = {"model_missing", "bad_model", "load_failed", "no_model", "unsupported_context"}
+MODEL_MARK = "◆"  # before the model's name over an answer
+BUBBLE_SHARE = 0.8  # a question's bubble takes at most this share of the column
 
 
 def model_label(model: str | None, remote: str | None = None) -> str:
@@ -55,6 +65,7 @@ def model_label(model: str | None, remote: str | None = None) -> str:
 
 class MessageWidget(QFrame):
     regenerate_requested = Signal(int)
+    version_requested = Signal(int, int)
     edit_requested = Signal(int)
     reasoning_toggled = Signal(int, bool)
     retry_requested = Signal(int)
@@ -66,21 +77,21 @@ class MessageWidget(QFrame):
         super().__init__(parent)
         self.message = message
         self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
-        self.setFrameShape(QFrame.Shape.StyledPanel if message.role == "user" else QFrame.Shape.NoFrame)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        layout.setSpacing(4)
-        who = QLabel(self.tr("You") if message.role == "user" else model_label(message.model, message.remote))
-        who.setObjectName("role")
-        font = who.font()
-        font.setBold(True)
-        who.setFont(font)
-        layout.addWidget(who)
-
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
         self.reasoning: ReasoningPane | None = None
         self.answer: AnswerView | None = None
         self.user_text: QLabel | None = None
         if message.role == "user":
+            # The bubble, right-aligned; its text wraps at BUBBLE_SHARE of the column.
+            self.bubble = QFrame(self)
+            self.bubble.setObjectName("userBubble")
+            self.bubble.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+            layout = QVBoxLayout(self.bubble)
+            layout.setContentsMargins(14, 9, 14, 9)
+            layout.setSpacing(4)
             self.user_text = QLabel(message.content)
             self.user_text.setTextFormat(Qt.TextFormat.PlainText)
             self.user_text.setWordWrap(True)
@@ -89,15 +100,27 @@ class MessageWidget(QFrame):
             self.chips = ChipBar(self)
             self.chips.remove_requested.connect(self.remove_attachment_requested.emit)
             layout.addWidget(self.chips)
+            row = QHBoxLayout()
+            row.setContentsMargins(0, 0, 0, 0)
+            row.addStretch(1)
+            row.addWidget(self.bubble)
+            outer.addLayout(row)
+            body = outer
         else:
+            who = QLabel(f"{MODEL_MARK} " + model_label(message.model, message.remote))
+            who.setObjectName("role")  # the style sheet: #role, a small muted line
+            outer.addWidget(who)
+            body = outer
             if message.think or message.reasoning:
                 self.reasoning = ReasoningPane(self)
                 self.reasoning.toggled.connect(lambda on: self.reasoning_toggled.emit(self.message.id, on))
-                layout.addWidget(self.reasoning)
+                self.reasoning.hide()  # shown when there is reasoning to show, never as an empty header
+                body.addWidget(self.reasoning)
             self.answer = AnswerView(self, dark=dark)
-            layout.addWidget(self.answer)
+            body.addWidget(self.answer)
             self.sources = SourcesLabel(self)
-            layout.addWidget(self.sources)
+            body.addWidget(self.sources)
+        layout = body
 
         self.status = QLabel()
         self.status.setObjectName("status")
@@ -147,23 +170,35 @@ class MessageWidget(QFrame):
         layout.addWidget(self.offer_box)
 
         self.actions_bar = QWidget(self)
+        self.actions_bar.setObjectName("messageActions")
         actions = QHBoxLayout(self.actions_bar)
         actions.setContentsMargins(0, 0, 0, 0)
         actions.setSpacing(2)
         self.copy_button = self._action(self.tr("Copy"), self._copy)
-        actions.addWidget(self.copy_button)
         if message.role == "user":
             self.edit_button = self._action(
                 self.tr("Edit"), lambda: self.edit_requested.emit(self.message.id)
             )
-            actions.addWidget(self.edit_button)
+            hover = [self.copy_button, self.edit_button]
         else:
             self.regenerate_button = self._action(
                 self.tr("Regenerate"), lambda: self.regenerate_requested.emit(self.message.id)
             )
-            actions.addWidget(self.regenerate_button)
-        actions.addStretch(1)
+            hover = [self.copy_button, self.regenerate_button]
+        self.versions = _VersionSwitcher(self)
+        self.versions.step.connect(lambda step: self.version_requested.emit(self.message.id, step))
+        if message.role == "user":
+            actions.addStretch(1)
+        for b in hover:
+            actions.addWidget(b)
+        actions.addWidget(self.versions)
+        if message.role != "user":
+            actions.addStretch(1)
+        self._hover_actions = hover
         layout.addWidget(self.actions_bar)
+        self._hovered = False
+        self._streaming = False
+        QApplication.instance().focusChanged.connect(self._on_focus_changed)  # type: ignore[union-attr]
         self.show_message(message)
 
     def _action(self, text: str, slot) -> QToolButton:
@@ -171,13 +206,50 @@ class MessageWidget(QFrame):
         b.setText(text)
         b.setAutoRaise(True)
         b.clicked.connect(slot)
+        policy = b.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # showing them on hover must not move the text
+        b.setSizePolicy(policy)
         return b
+
+    # --------------------------------------------------- actions on hover
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._hovered = True
+        self._show_actions()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._hovered = False
+        self._show_actions()
+        super().leaveEvent(event)
+
+    def _on_focus_changed(self, _old: QWidget | None, now: QWidget | None) -> None:
+        self._show_actions()
+
+    def _focus_inside(self) -> bool:
+        focused = QApplication.focusWidget()
+        return focused is not None and self.isAncestorOf(focused)
+
+    def _show_actions(self) -> None:
+        shown = (self._hovered or self._focus_inside()) and not self._streaming
+        for b in self._hover_actions:
+            b.setVisible(shown)
+
+    @property
+    def actions_shown(self) -> bool:
+        return all(b.isVisibleTo(self) for b in self._hover_actions)
+
+    def set_versions(self, index: int, count: int) -> None:
+        """This message is version ``index`` (1-based) of ``count``."""
+        self.versions.set_versions(index, count)
 
     # ------------------------------------------------------------- content
 
     def set_streaming(self, streaming: bool) -> None:
         """While an answer streams: no actions yet, and no empty answer box under the thinking."""
-        self.actions_bar.setVisible(not streaming)
+        self._streaming = streaming
+        self.versions.setEnabled(not streaming)
+        self._show_actions()
         if self.answer is not None:
             self.answer.setVisible(not streaming or bool(self.answer.markdown))
 
@@ -195,6 +267,7 @@ class MessageWidget(QFrame):
             self.answer.set_markdown(m.content)
         self.answer.setVisible(bool(m.content) or m.status not in ("streaming", "error"))
         if self.reasoning is not None:
+            self.reasoning.set_expanded(bool(m.reasoning_collapsed is False))
             self.reasoning.set_text(m.reasoning)
             self.reasoning.finish(
                 m.thinking_s,
@@ -202,9 +275,8 @@ class MessageWidget(QFrame):
                 budget_hit=m.thinking_budget_hit,
                 unclosed=m.status != "complete" and not m.content and bool(m.reasoning),
             )
-            self.reasoning.set_expanded(bool(m.reasoning_collapsed is False))
-            if not m.reasoning and m.status == "complete":
-                self.reasoning.hide()  # the model answered without thinking (/no_think)
+            # No reasoning, no pane: the model answered without thinking, or failed before it began.
+            self.reasoning.setVisible(bool(m.reasoning) or m.status == "streaming")
         self._show_status(m)
 
     def _show_status(self, m: Message) -> None:
@@ -245,11 +317,41 @@ class MessageWidget(QFrame):
         if self.message.role == "assistant":
             self.sources.set_sources(sources)
 
-    def set_last(self, last: bool) -> None:
-        """Only the last answer can be regenerated."""
-        if self.message.role == "assistant":
-            self.regenerate_button.setVisible(last)
-
     def _copy(self) -> None:
         text = self.message.content if self.answer is None else self.answer.markdown
         QGuiApplication.clipboard().setText(text)
+
+
+class _VersionSwitcher(QWidget):
+    """‹ 2 / 3 ›: which version of a message this is, and a step to the others."""
+
+    step = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("versionSwitcher")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        self.previous = QToolButton(self)
+        self.previous.setText("‹")
+        self.previous.setAutoRaise(True)
+        self.previous.setToolTip(self.tr("Previous version"))
+        self.previous.clicked.connect(lambda: self.step.emit(-1))
+        self.label = QLabel(self)
+        self.next = QToolButton(self)
+        self.next.setText("›")
+        self.next.setAutoRaise(True)
+        self.next.setToolTip(self.tr("Next version"))
+        self.next.clicked.connect(lambda: self.step.emit(1))
+        for w in (self.previous, self.label, self.next):
+            row.addWidget(w)
+        self.index, self.count = 1, 1
+        self.hide()
+
+    def set_versions(self, index: int, count: int) -> None:
+        self.index, self.count = index, count
+        self.label.setText(f"{index} / {count}")
+        self.previous.setEnabled(index > 1)
+        self.next.setEnabled(index < count)
+        self.setVisible(count > 1)

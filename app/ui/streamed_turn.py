@@ -54,7 +54,10 @@ class StreamedTurn:
             if pane is not None:
                 pane.append(chunk)
         if pane is not None and pane.thinking:
-            if self.answer and self.think_started is not None:
+            if self.answer and self.think_started is None:  # it answered without thinking: no pane
+                pane.thinking = False
+                pane.hide()
+            elif self.answer and self.think_started is not None:
                 pane.finish(self.thinking_s(now), None)
                 if not self.user_toggled:
                     pane.set_expanded(False)

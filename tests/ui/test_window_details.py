@@ -1,13 +1,11 @@
-"""Smaller promises of the chat window: geometry, copy buttons, edit confirmation, settings, pinning."""
+"""Smaller promises of the chat window: geometry, copy buttons, settings, pinning."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QInputDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.ui.conversation_settings import ConversationSettingsDialog
@@ -40,30 +38,6 @@ def test_code_block_and_message_copy_buttons(qtbot: QtBot, window: MainWindow) -
     assert QGuiApplication.clipboard().text().startswith("Two blocks:")
 
 
-def test_edit_asks_before_replacing_later_turns(
-    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    send(qtbot, window, "first")
-    send(qtbot, window, "second")
-    first_user = window.view.widgets[0]
-    monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *a, **k: ("first, again", True))
-    asked: list[str] = []
-
-    def refuse(_parent, _title, text, *a, **k):
-        asked.append(text)
-        return QMessageBox.StandardButton.No
-
-    monkeypatch.setattr(QMessageBox, "question", refuse)
-    first_user.edit_button.click()
-    assert "3 later messages" in asked[0]
-    assert len(window.store.messages(window.controller.conversation.id)) == 4  # nothing replaced
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    window.view.widgets[0].edit_button.click()
-    qtbot.waitUntil(lambda: not window.controller.answering)
-    contents = [m.content for m in window.store.messages(window.controller.conversation.id)]
-    assert contents[0] == "first, again" and len(contents) == 2
-
-
 def test_conversation_settings_round_trip(qtbot: QtBot, window: MainWindow) -> None:
     conv = window.store.create_conversation(title="s", system_prompt="Be brief.", sampling={"top_k": 5})
     dialog = ConversationSettingsDialog(conv)
@@ -88,14 +62,24 @@ def test_the_system_prompt_and_overrides_reach_the_engine(qtbot: QtBot, window: 
 def test_view_stays_where_the_user_scrolled(qtbot: QtBot, looping_model: Path) -> None:
     window = open_window(qtbot, looping_model)
     window.resize(800, 500)
+    conv = window.store.create_conversation(title="long")
+    for i in range(4):  # earlier turns, so there is somewhere to scroll to
+        window.store.add_message(conv.id, "user", f"question {i}")
+        window.store.add_message(conv.id, "assistant", "An answer.\n\n" * 12, status="complete", think=False)
+    window.refresh_list()
+    window.open_conversation(conv.id)
+    bar = window.view.verticalScrollBar()
     window.composer.input.setPlainText("go")
     window.composer._on_submit()
-    bar = window.view.verticalScrollBar()
-    qtbot.waitUntil(lambda: bar.maximum() > 200, timeout=20_000)
-    assert bar.value() == bar.maximum()  # pinned while new text arrives
+    qtbot.waitUntil(lambda: len(window.view.widgets[-1].reasoning.text()) > 40, timeout=20_000)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum() > 200, timeout=5_000)  # pinned as text arrives
+    window.controller.stop()
+    qtbot.waitUntil(lambda: not window.controller.answering, timeout=5_000)
+    window.composer.input.setPlainText("go on")
+    window.composer._on_submit()
     bar.setValue(0)  # the user scrolls up to read
     maximum = bar.maximum()
-    qtbot.waitUntil(lambda: bar.maximum() > maximum + 100, timeout=20_000)
+    qtbot.waitUntil(lambda: bar.maximum() > maximum + 100, timeout=20_000)  # the thinking box grows
     assert bar.value() == 0
     window.controller.stop()
     qtbot.waitUntil(lambda: not window.controller.answering, timeout=5_000)
