@@ -68,6 +68,19 @@ def list_or_error() -> HubListing | EngineError:
         return exc
 
 
+def listing_without_network() -> HubListing:
+    """What is known without asking the Hub: the saved listing, or every catalog model unlisted.
+
+    The welcome panel starts with this: QwenDesk reaches the network only when the user asks
+    (app.privacy), and opening the app is not asking.
+    """
+    cached = hub.load_cache()
+    if cached is not None:
+        return cached
+    empty = tuple(hub.ModelListing(m.name, ()) for m in hub.CATALOG)
+    return HubListing(empty, None, endpoint=hub.endpoint(), offline=True)
+
+
 class HubSurvey(QObject):
     """Probe the machine and list the Hub on a worker thread; ``ready`` on the GUI thread."""
 
@@ -85,11 +98,13 @@ class HubSurvey(QObject):
     def running(self) -> bool:
         return self._pending is not None and not self._pending.done()
 
-    def start(self) -> bool:
-        """Start a survey; False (and nothing new) while one is still running."""
+    def start(self, *, ask_hub: bool = True) -> bool:
+        """Start a survey (``ask_hub`` False: what is known without the network); False (and nothing
+        new) while one is still running."""
         if self.running:
             return False
-        self._pending = self._pool.submit(lambda: (probe_machine(), list_or_error()))
+        listing = list_or_error if ask_hub else listing_without_network
+        self._pending = self._pool.submit(lambda: (probe_machine(), listing()))
         self._timer.start()
         return True
 

@@ -28,6 +28,7 @@ from app.ui import language
 from app.ui.about import AboutDialog
 from app.ui.api_server_dialog import ApiServerControl, ApiServerDialog
 from app.ui.attachments import file_filter
+from app.ui.chat_area import ChatArea
 from app.ui.chat_controller import ChatController
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer, local_files
@@ -37,6 +38,7 @@ from app.ui.engine_bridge import EngineBridge
 from app.ui.load_settings import LoadSettingsDialog, open_load_settings
 from app.ui.model_manager import ModelManager
 from app.ui.settings import Settings
+from app.ui.welcome import WelcomePanel
 
 if TYPE_CHECKING:
     from app.ui.remote_dialog import RemoteDialog
@@ -89,7 +91,9 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addLayout(header)
-        column.addWidget(self.view, 1)
+        self.chat_area = ChatArea(self.view)
+        self.chat_area.on_welcome_built = self._wire_welcome
+        column.addWidget(self.chat_area, 1)
         column.addWidget(self.composer)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.conversations)
@@ -118,6 +122,7 @@ class MainWindow(QMainWindow):
             self.open_conversation(ids[0])
         else:
             self._show_header()
+            QTimer.singleShot(0, self.update_welcome)  # after build_window has started loading a model
         self.composer.input.setFocus()
 
     # -------------------------------------------------------------- set-up
@@ -205,6 +210,25 @@ class MainWindow(QMainWindow):
         c.attach_failed.connect(self.composer.add_attach_error)
         c.attach_failed.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.bridge.loaded.connect(lambda r: self.settings.set("last_model", str(r.info.path)))
+        c.engine_failed.connect(lambda _error: self.update_welcome())
+        self.composer.send_requested.connect(lambda _text: self.update_welcome())
+
+    def update_welcome(self) -> None:
+        """The welcome panel while nothing can answer and the conversation on screen is empty."""
+        c = self.controller
+        idle = not self.bridge.ready and not c.model_loading and not c.connecting
+        self.chat_area.show_welcome(idle and not self.view.messages)
+
+    def _wire_welcome(self, panel: WelcomePanel) -> None:
+        panel.download_finished.connect(lambda path: self._use_model(path, None))
+        panel.load_requested.connect(lambda path: self._use_model(path, None))
+        panel.open_gguf_requested.connect(self.choose_model)
+        panel.connect_requested.connect(self.open_remote_dialog)
+        panel.prompt_chosen.connect(self._use_example)
+
+    def _use_example(self, text: str) -> None:
+        self.composer.input.setPlainText(text)
+        self.composer.input.setFocus()
 
     # ------------------------------------------------------- conversations
 
@@ -218,6 +242,7 @@ class MainWindow(QMainWindow):
         if self.controller.answering:
             return
         self.controller.open(cid)
+        self.update_welcome()
         query = self.conversations.search.text().strip()
         if query:  # opened from search results: go to the first message that matches
             hits = self.store.matching_messages(cid, query)
@@ -230,6 +255,7 @@ class MainWindow(QMainWindow):
         if self.controller.answering:
             return
         self.controller.new_conversation()
+        self.update_welcome()
         self.refresh_list()
         self._show_header()
         self.composer.input.setFocus()
@@ -348,6 +374,7 @@ class MainWindow(QMainWindow):
 
     def _use_model(self, path: str, options: object) -> None:
         self.controller.load_model(path, options if isinstance(options, LoadOptions) else None)
+        self.update_welcome()
 
     def choose_model(self) -> None:
         start = str(Path(self.bridge.model_path).parent) if self.bridge.model_path else str(Path.home())
@@ -356,6 +383,7 @@ class MainWindow(QMainWindow):
         )
         if path:
             self.controller.load_model(path)
+            self.update_welcome()
 
     def edit_load_settings(self, path: str | None = None) -> LoadSettingsDialog | None:
         """Load settings of ``path`` (default: the model in use); Load saves them and reloads."""
@@ -391,6 +419,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _on_engine_changed(self) -> None:
+        self.update_welcome()
         self.use_local_action.setEnabled(
             self.bridge.remote is not None and self.bridge.model_path is not None
         )
@@ -508,6 +537,7 @@ class MainWindow(QMainWindow):
         if self.model_manager is not None:
             self.model_manager.close()
         self.controller.stop()
+        self.chat_area.shutdown()
         self.controller.preparer.shutdown()
         self.api_server.stop()
         self.bridge.shutdown()

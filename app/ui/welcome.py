@@ -59,6 +59,11 @@ class WelcomePanel(QWidget):
         self.listing: HubListing | EngineError | None = None
         self.offer = Offer("looking")
         self.task: DownloadTask | None = None
+        # Opening the app is not asking for the network (app.privacy): the Hub is listed only once
+        # the user presses Download, and the download starts when the listing names the file.
+        self.asked = False
+        self._download_when_listed = False
+        self._asking = False  # a survey that asks the Hub is running
 
         self.title = QLabel(self.tr("Welcome to QwenDesk"))
         self.title.setObjectName("welcomeTitle")
@@ -180,14 +185,26 @@ class WelcomePanel(QWidget):
 
     def refresh(self) -> None:
         """Look at the models dir now, and survey the machine and the Hub in the background."""
-        self._show(plan(self.machine, self.listing, installed_models()))
-        self.survey.start()
+        self._show(plan(self.machine, self.listing, installed_models(), asked=self.asked))
+        self.survey.start(ask_hub=self.asked)
 
     def _surveyed(self, machine: Machine, listing: HubListing | EngineError) -> None:
         self.machine, self.listing = machine, listing
         self.machine_label.setText(machine_text(machine))
         self.machine_label.setToolTip(str(machine.disk_path or ""))
-        self._show(plan(machine, listing, installed_models()))
+        if self._download_when_listed and not self._asking:
+            self._ask_hub()  # Download was pressed while the first look (no network) ran
+            return
+        self._asking = False
+        self._show(plan(machine, listing, installed_models(), asked=self.asked))
+        if self._download_when_listed:
+            self._download_when_listed = False
+            if self.offer.kind == "download":
+                self.start_download()
+
+    def _ask_hub(self) -> None:
+        """List the Hub now (the user pressed Download); a look still running is waited for."""
+        self._asking = self.survey.start(ask_hub=True)
 
     def _show(self, offer: Offer) -> None:
         self.offer = offer
@@ -195,11 +212,15 @@ class WelcomePanel(QWidget):
         self.bar.setVisible(downloading)
         self.progress_label.setVisible(downloading)
         self.cancel_button.setVisible(downloading)
-        self.download_button.setVisible(offer.kind == "download" and not downloading)
+        self.download_button.setVisible(offer.kind in ("download", "suggest") and not downloading)
+        self.download_button.setEnabled(not self._download_when_listed)
         self.download_button.setText(self.tr("Resume download") if offer.resume else self.tr("Download"))
         self.load_button.setVisible(offer.kind == "load")
         self.status_label.setToolTip(offer.reason)
         status = {
+            "suggest": self.tr(
+                "Download asks the Hugging Face Hub for this file; nothing else leaves this computer."
+            ),
             "offline": self.tr(
                 "The Hugging Face Hub cannot be reached, and downloading a model needs the network. "
                 "A GGUF file you already have works offline: Open a GGUF… loads it."
@@ -237,7 +258,17 @@ class WelcomePanel(QWidget):
     # ------------------------------------------------------------ actions
 
     def start_download(self) -> None:
-        """Download the recommended GGUF; progress inline, ``download_finished`` when verified."""
+        """Download the recommended GGUF; progress inline, ``download_finished`` when verified.
+
+        Before the Hub was asked, this asks it first (the file, its size and SHA-256).
+        """
+        if self.offer.kind == "suggest" and not self._download_when_listed:
+            self.asked = True
+            self._download_when_listed = True
+            self.status_label.setText(self.tr("Asking the Hugging Face Hub…"))
+            self.download_button.setEnabled(False)
+            self._ask_hub()
+            return
         if self.offer.kind != "download" or self.offer.entry is None or self.task is not None:
             return
         task = DownloadTask(self.offer.entry, self)

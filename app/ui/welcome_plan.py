@@ -20,10 +20,11 @@ from app.models.hub import GGUFEntry, HubListing
 from app.models.machine import Machine
 from app.models.store_dir import InstalledModel
 
-# "looking": the survey is still running; "load": a model is on disk; "download": the recommendation
-# can be fetched; "offline": the Hub is unreachable; "none_fits": nothing on offer fits; "error": the
+# "looking": the survey is still running; "load": a model is on disk; "suggest": what would fit, from
+# estimates, before the Hub was asked (Download asks it); "download": the recommendation can be
+# fetched; "offline": the Hub is unreachable; "none_fits": nothing on offer fits; "error": the
 # listing failed for another reason.
-OfferKind = Literal["looking", "load", "download", "offline", "none_fits", "error"]
+OfferKind = Literal["looking", "load", "suggest", "download", "offline", "none_fits", "error"]
 
 
 @dataclass(frozen=True)
@@ -55,8 +56,13 @@ def plan(
     machine: Machine | None,
     listing: HubListing | EngineError | None,
     installed: Sequence[InstalledModel],
+    *,
+    asked: bool = True,
 ) -> Offer:
-    """The one thing the panel leads to, given what is known so far."""
+    """The one thing the panel leads to, given what is known so far.
+
+    ``asked``: whether the Hub was asked (an offline listing then means it could not be reached).
+    """
     local = newest_installed(installed)
     if local is not None:
         return Offer("load", installed=local)
@@ -66,14 +72,15 @@ def plan(
         return Offer("error", reason=listing.message)
     sizes = {(m.name, e.quant): e.size for m in listing.models for e in m.entries}
     if listing.offline:  # nothing can be fetched now: name what would fit, from estimates if need be
+        kind: OfferKind = "offline" if asked else "suggest"
         pick = fit.recommend(machine, CATALOG, sizes)
         if pick is None:
-            return Offer("offline", reason=listing.reason or "")
+            return Offer("offline" if asked else "none_fits", reason=listing.reason or "")
         model, quant = pick
         size = sizes.get((model.name, quant))
         shown = size or fit.estimated_file_size(model, quant)
         return Offer(
-            "offline",
+            kind,
             model=model,
             size=shown,
             estimated=size is None,

@@ -54,20 +54,24 @@ def test_recommends_downloads_with_progress_then_offers_load(qtbot: QtBot, hub: 
     surveyed(qtbot, panel)
     assert "RAM" in panel.machine_label.text() and "free for models" in panel.machine_label.text()
     assert "llama.cpp: " in panel.machine_label.text()
-    assert panel.offer.kind == "download" and panel.offer.model is not None
-    assert panel.offer.model.name == "Qwen3-4B"
-    size = len(hub.repos[REPO][NAME])
-    assert "Qwen3-4B" in panel.model_title.text()
-    assert f"Q4_K_M, {human_size(size)} download" in panel.model_detail.text()
-    assert "thinks when Think is on" in panel.model_detail.text()
+    # Opening the app is not asking for the network: a suggestion from estimates, the Hub untouched.
+    assert hub.log == []
+    assert panel.offer.kind == "suggest" and panel.offer.model is not None and panel.offer.estimated
+    assert "Download asks the Hugging Face Hub" in panel.status_label.text()
     assert panel.download_button.isVisible() and panel.download_button.property("primary") is True
-    assert not panel.load_button.isVisible() and not panel.status_label.isVisible()
 
     seen: list[Progress] = []
     with qtbot.waitSignal(panel.download_finished, timeout=30_000) as finished:
-        click(qtbot, panel.download_button)
+        click(qtbot, panel.download_button)  # now the Hub is asked, then the file comes
+        qtbot.waitUntil(lambda: panel.task is not None, timeout=20_000)
+        assert panel.offer.kind == "download" and panel.offer.model is not None
+        assert panel.offer.model.name == "Qwen3-4B"
+        size = len(hub.repos[REPO][NAME])
+        assert "Qwen3-4B" in panel.model_title.text()
+        assert f"Q4_K_M, {human_size(size)} download" in panel.model_detail.text()
+        assert "thinks when Think is on" in panel.model_detail.text()
         assert panel.task is not None and panel.bar.isVisible() and panel.cancel_button.isVisible()
-        assert not panel.download_button.isVisible()
+        assert not panel.download_button.isVisible() and not panel.load_button.isVisible()
         panel.task.progressed.connect(seen.append)
     path = Path(finished.args[0])
     assert path.name == NAME and path.is_file()
@@ -91,6 +95,7 @@ def test_cancel_stops_the_download_and_deletes_its_part(qtbot: QtBot, hub: FakeH
     panel = open_panel(qtbot)
     surveyed(qtbot, panel)
     click(qtbot, panel.download_button)
+    qtbot.waitUntil(lambda: panel.task is not None, timeout=20_000)
     task = panel.task
     assert task is not None
     seen: list[Progress] = []
@@ -108,7 +113,9 @@ def test_offline_says_downloads_need_the_network(qtbot: QtBot, monkeypatch: pyte
     monkeypatch.setenv("HF_ENDPOINT", closed_port_url())
     panel = open_panel(qtbot)
     surveyed(qtbot, panel)
-    assert panel.offer.kind == "offline"
+    assert panel.offer.kind == "suggest"
+    click(qtbot, panel.download_button)  # asking finds the Hub unreachable
+    qtbot.waitUntil(lambda: panel.offer.kind == "offline", timeout=20_000)
     assert panel.status_label.isVisible() and panel.status_label.text() == OFFLINE
     assert "Errno" not in panel.status_label.text()
     assert not panel.download_button.isVisible() and not panel.load_button.isVisible()
@@ -151,3 +158,49 @@ def test_buttons_and_example_prompts_emit(qtbot: QtBot, monkeypatch: pytest.Monk
         assert chosen.args == [button.text()] and button.text()
     assert any("hash map" in b.text() for b in panel.examples)
     panel.shutdown()
+
+
+def test_the_window_leads_a_first_run_to_a_model_then_to_the_chat(
+    qtbot: QtBot, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.ui.conftest import open_window, send
+
+    monkeypatch.setenv("HF_ENDPOINT", closed_port_url())
+    window = open_window(qtbot, None)
+    qtbot.waitUntil(lambda: window.chat_area.welcome_shown, timeout=5_000)  # no model, no chat yet
+    panel = window.chat_area.welcome
+    assert panel is not None
+    click(qtbot, panel.examples[0])
+    assert window.composer.input.toPlainText() == panel.examples[0].text()  # filled, not sent
+    import_model(scripted_model)
+    panel.refresh()
+    qtbot.waitUntil(lambda: panel.offer.kind == "load", timeout=5_000)
+    click(qtbot, panel.load_button)
+    assert not window.chat_area.welcome_shown  # the load shows in the composer, over the chat
+    qtbot.waitUntil(lambda: window.bridge.model_path is not None and not window.bridge.busy, timeout=30_000)
+    send(qtbot, window, "hi")
+    assert window.view.widgets[-1].message.content == "Hello! How can I help?"
+    window.close()
+
+
+def test_with_a_model_the_welcome_panel_is_never_built(qtbot: QtBot, scripted_model: Path) -> None:
+    from tests.ui.conftest import open_window
+
+    window = open_window(qtbot, scripted_model)
+    qtbot.wait(50)
+    assert window.chat_area.welcome is None and window.chat_area.currentWidget() is window.view
+    window.close()
+
+
+def test_reading_old_chats_without_a_model_shows_them(qtbot: QtBot) -> None:
+    from tests.ui.conftest import open_window
+
+    window = open_window(qtbot, None)
+    conv = window.store.create_conversation(title="old")
+    window.store.add_message(conv.id, "user", "an old question")
+    window.refresh_list()
+    window.open_conversation(conv.id)
+    assert not window.chat_area.welcome_shown
+    window.new_conversation()  # an empty chat and nothing to answer it: the way to a model
+    assert window.chat_area.welcome_shown
+    window.close()
