@@ -15,15 +15,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../main_window.py" line="+338"/>
-        <source>Resending replaces the %n later message(s) of this conversation.</source>
-        <translation>
-            <numerusform>Resending replaces the %n later message of this conversation.</numerusform>
-            <numerusform>Resending replaces the %n later messages of this conversation.</numerusform>
-        </translation>
-    </message>
-    <message numerus="yes">
-        <location line="+144"/>
+        <location filename="../main_window.py" line="+504"/>
         <source>%n answer(s) were interrupted when QwenDesk last stopped; what had been written is kept.</source>
         <translation>
             <numerusform>%n answer was interrupted when QwenDesk last stopped; what had been written is kept.</numerusform>

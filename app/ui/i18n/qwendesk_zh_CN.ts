@@ -133,7 +133,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../app.py" line="+96"/>
+        <location filename="../app.py" line="+97"/>
         <source>QwenDesk is already running with this chat history, but its window does not answer. Close it (or end it in the task manager), then start QwenDesk again.</source>
         <translation>QwenDesk 已在使用这份聊天记录运行，但它的窗口没有响应。请先关闭它（或在任务管理器中结束它），再重新启动 QwenDesk。</translation>
     </message>
@@ -174,27 +174,27 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="+213"/>
+        <location filename="../chat_controller.py" line="+205"/>
         <source>{name} is already attached to this conversation.</source>
         <translation>{name} 已附加到此对话。</translation>
     </message>
     <message>
-        <location line="+226"/>
+        <location line="+169"/>
         <source>The attached documents (about {tokens} tokens) do not fit in the loaded context: this answer uses the most relevant passages.</source>
         <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+41"/>
         <source>No model is loaded: choose a Qwen3 GGUF to chat with.</source>
         <translation>尚未加载模型：请选择一个 Qwen3 GGUF 模型来对话。</translation>
     </message>
     <message>
-        <location line="+126"/>
+        <location line="+98"/>
         <source>, YaRN ×{factor}</source>
         <translation>，YaRN ×{factor}</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Reload with a {n}-token context{yarn} (KV cache {kv} GiB) and read the whole documents</source>
         <translation>以 {n} token 上下文重新加载{yarn}（KV 缓存 {kv} GiB），读取完整文档</translation>
     </message>
@@ -207,23 +207,23 @@
 <context>
     <name>Composer</name>
     <message>
-        <location filename="../composer.py" line="+90"/>
+        <location filename="../composer.py" line="+129"/>
         <source>Message Qwen3…  (Enter sends, Shift+Enter for a new line)</source>
         <translation>给 Qwen3 发消息…（Enter 发送，Shift+Enter 换行）</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+6"/>
         <source>Attach…</source>
         <translation>添加附件…</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>Attach documents to ask about: PDF, DOCX, TXT, MD, HTML, CSV, code (or drop files here)</source>
         <translation>添加要提问的文档：PDF、DOCX、TXT、MD、HTML、CSV、代码（也可以把文件拖到这里）</translation>
     </message>
     <message>
-        <location line="+24"/>
-        <location line="+85"/>
+        <location line="+19"/>
+        <location line="+104"/>
         <source>Think</source>
         <translation>思考</translation>
     </message>
@@ -233,7 +233,7 @@
         <translation>此对话的思考模式（Qwen3 的 enable_thinking）</translation>
     </message>
     <message>
-        <location line="-77"/>
+        <location line="-96"/>
         <source>no limit</source>
         <translation>不限</translation>
     </message>
@@ -248,13 +248,13 @@
         <translation>思考预算：最多生成这么多推理 token，之后模型开始回答</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <location line="+109"/>
+        <location line="+4"/>
+        <location line="+127"/>
         <source>Choose a model…</source>
         <translation>选择模型…</translation>
     </message>
     <message>
-        <location line="-98"/>
+        <location line="-116"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -265,17 +265,17 @@
     </message>
     <message>
         <location line="+3"/>
-        <location line="+137"/>
+        <location line="+155"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
     <message>
-        <location line="-130"/>
+        <location line="-144"/>
         <source>Budget:</source>
         <translation>预算：</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+65"/>
         <source>Think: never</source>
         <translation>思考：从不</translation>
     </message>
@@ -333,7 +333,27 @@
 <context>
     <name>ConversationList</name>
     <message>
-        <location filename="../conversation_list.py" line="+38"/>
+        <location filename="../conversation_list.py" line="+66"/>
+        <source>Today</source>
+        <translation>今天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Yesterday</source>
+        <translation>昨天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Previous 7 days</source>
+        <translation>过去 7 天</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Older</source>
+        <translation>更早</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <source>just now</source>
         <translation>刚刚</translation>
     </message>
@@ -348,7 +368,7 @@
         <translation>{n} 小时前</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+50"/>
         <source>Search conversations (Ctrl+F)</source>
         <translation>搜索对话（Ctrl+F）</translation>
     </message>
@@ -363,7 +383,7 @@
         <translation>新建对话（Ctrl+N）</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
         <source>Think on</source>
         <translation>思考：开</translation>
     </message>
@@ -383,7 +403,7 @@
         <translation>已发送到本机之外的 {host}。</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+41"/>
         <source>Rename…</source>
         <translation>重命名…</translation>
     </message>
@@ -474,7 +494,7 @@
 <context>
     <name>EngineBridge</name>
     <message>
-        <location filename="../engine_bridge.py" line="+214"/>
+        <location filename="../engine_bridge.py" line="+224"/>
         <source>Unexpected engine failure: {error}</source>
         <translation>推理引擎意外出错：{error}</translation>
     </message>
@@ -585,23 +605,23 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="+64"/>
-        <location line="+177"/>
+        <location filename="../main_window.py" line="+65"/>
+        <location line="+206"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="-162"/>
+        <location line="-191"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+25"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+34"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -742,7 +762,7 @@
         <translation>关于 QwenDesk(&amp;A)</translation>
     </message>
     <message>
-        <location line="+56"/>
+        <location line="+82"/>
         <source>No thinking (model)</source>
         <translation>不思考（模型）</translation>
     </message>
@@ -777,7 +797,7 @@
         <translation>已删除“{title}”。</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+31"/>
         <source>Edit message</source>
         <translation>编辑消息</translation>
     </message>
@@ -787,19 +807,7 @@
         <translation>你的消息：</translation>
     </message>
     <message>
-        <location line="+8"/>
-        <source>Edit and resend</source>
-        <translation>编辑并重新发送</translation>
-    </message>
-    <message numerus="yes">
-        <location line="+1"/>
-        <source>Resending replaces the %n later message(s) of this conversation.</source>
-        <translation>
-            <numerusform>重新发送将替换此对话中之后的 %n 条消息。</numerusform>
-        </translation>
-    </message>
-    <message>
-        <location line="+23"/>
+        <location line="+24"/>
         <source>Choose a Qwen3 GGUF</source>
         <translation>选择 Qwen3 GGUF 模型</translation>
     </message>
@@ -809,12 +817,12 @@
         <translation>GGUF 模型 (*.gguf)</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <source>Choose a model first: load settings are kept per model.</source>
         <translation>请先选择模型：加载设置按模型分别保存。</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+37"/>
         <source>Connected to {host}: answers come from {model} there.</source>
         <translation>已连接到 {host}：回答来自那里的 {model}。</translation>
     </message>
@@ -834,7 +842,7 @@
         <translation>Markdown 文件 (*.md);;JSON 文件 (*.json)</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+14"/>
         <source>Exported to {path}</source>
         <translation>已导出到 {path}</translation>
     </message>
@@ -854,7 +862,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../message_widget.py" line="+38"/>
+        <location filename="../message_widget.py" line="+46"/>
         <source>Interrupted: the app stopped while this answer was being written.</source>
         <translation>已中断：生成此回答时应用停止了运行。</translation>
     </message>
@@ -864,7 +872,7 @@
         <translation>已停止。</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+11"/>
         <source>{model} @ {host} (remote)</source>
         <translation>{model} @ {host}（远程）</translation>
     </message>
@@ -874,12 +882,7 @@
         <translation>助手</translation>
     </message>
     <message>
-        <location line="+20"/>
-        <source>You</source>
-        <translation>你</translation>
-    </message>
-    <message>
-        <location line="+43"/>
+        <location line="+76"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
@@ -889,12 +892,12 @@
         <translation>选择其他模型…</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+36"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Edit</source>
         <translation>编辑</translation>
     </message>
@@ -904,7 +907,7 @@
         <translation>重新生成</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+100"/>
         <source>The answer reached the length limit.</source>
         <translation>回答已达到长度上限。</translation>
     </message>
@@ -917,7 +920,7 @@
 <context>
     <name>ModelManager</name>
     <message>
-        <location filename="../model_manager.py" line="+55"/>
+        <location filename="../download_task.py" line="+32"/>
         <source>idle</source>
         <translation>未开始</translation>
     </message>
@@ -942,7 +945,7 @@
         <translation>已取消</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+6"/>
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
@@ -957,7 +960,7 @@
         <translation>剩余 {min} 分 {s} 秒</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location filename="../model_manager.py" line="+61"/>
         <source>Models</source>
         <translation>模型</translation>
     </message>
@@ -969,18 +972,18 @@
     <message>
         <location line="+5"/>
         <location line="+20"/>
-        <location line="+273"/>
+        <location line="+262"/>
         <source>Download</source>
         <translation>下载</translation>
     </message>
     <message>
-        <location line="-290"/>
-        <location line="+75"/>
+        <location line="-279"/>
+        <location line="+70"/>
         <source>Listing Qwen3 GGUFs on the Hugging Face Hub…</source>
         <translation>正在获取 Hugging Face Hub 上的 Qwen3 GGUF 列表…</translation>
     </message>
     <message>
-        <location line="-70"/>
+        <location line="-65"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
@@ -1045,7 +1048,7 @@
         <translation>导入 GGUF…</translation>
     </message>
     <message>
-        <location line="+57"/>
+        <location line="+48"/>
         <source>This machine: {machine}</source>
         <translation>本机：{machine}</translation>
     </message>
@@ -1070,7 +1073,7 @@
         <translation>Hub 上的 Qwen3 GGUF：</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+7"/>
         <source>Download failed</source>
         <translation>下载失败</translation>
     </message>
@@ -1216,7 +1219,7 @@
         <translation>无法下载</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+44"/>
         <source>Delete model</source>
         <translation>删除模型</translation>
     </message>
@@ -1267,12 +1270,12 @@
 <context>
     <name>ReasoningPane</name>
     <message>
-        <location filename="../reasoning_pane.py" line="+91"/>
+        <location filename="../reasoning_pane.py" line="+168"/>
         <source>Thinking… {seconds} s</source>
         <translation>思考中… {seconds} 秒</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+26"/>
         <source>Thought for {seconds} s</source>
         <translation>已思考 {seconds} 秒</translation>
     </message>
@@ -1418,6 +1421,243 @@
         <location line="+2"/>
         <source>Sources:</source>
         <translation>来源：</translation>
+    </message>
+</context>
+<context>
+    <name>WelcomePanel</name>
+    <message>
+        <location filename="../welcome.py" line="+68"/>
+        <source>Welcome to QwenDesk</source>
+        <translation>欢迎使用 QwenDesk</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Chat with Qwen3 on this computer, privately. First, a model:</source>
+        <translation>在本机与 Qwen3 私密对话。首先，选择一个模型：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Looking at this machine…</source>
+        <translation>正在检测本机配置…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>This machine</source>
+        <translation>本机</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <location line="+129"/>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location line="-123"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>Open a GGUF…</source>
+        <translation>打开 GGUF 文件…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Connect to a server…</source>
+        <translation>连接到服务器…</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>Once a model is loaded, try:</source>
+        <translation>加载模型后，可以试试：</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>Explain how a hash map works</source>
+        <translation>解释哈希表的工作原理</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Write a Python function to parse a CSV</source>
+        <translation>写一个解析 CSV 的 Python 函数</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Summarize a document I attach</source>
+        <translation>总结我附加的文档</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Think it through: how many r&apos;s are in “strawberry”?</source>
+        <translation>仔细想一想：“strawberry”里有几个字母 r？</translation>
+    </message>
+    <message>
+        <location line="+52"/>
+        <source>Resume download</source>
+        <translation>继续下载</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Download asks the Hugging Face Hub for this file; nothing else leaves this computer.</source>
+        <translation>下载时只向 Hugging Face Hub 请求此文件，不会有其他数据离开本机。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The Hugging Face Hub cannot be reached, and downloading a model needs the network. A GGUF file you already have works offline: Open a GGUF… loads it.</source>
+        <translation>无法连接 Hugging Face Hub，而下载模型需要网络。你已有的 GGUF 文件可离线使用：用“打开 GGUF 文件…”加载即可。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Could not list the models on the Hub: {error}</source>
+        <translation>无法获取 Hub 上的模型列表：{error}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No Qwen3 on offer fits this machine comfortably. Open a GGUF… or Connect to a server… still work.</source>
+        <translation>没有能在本机流畅运行的 Qwen3 模型。仍可使用“打开 GGUF 文件…”或“连接到服务器…”。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Finding the right Qwen3 for this machine…</source>
+        <translation>正在为本机寻找合适的 Qwen3…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>&lt;b&gt;{name}&lt;/b&gt; is on this machine</source>
+        <translation>本机已有 &lt;b&gt;{name}&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{size}, downloaded</source>
+        <translation>{size}，已下载</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{size}, imported</source>
+        <translation>{size}，已导入</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Load {name}</source>
+        <translation>加载 {name}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Recommended for this machine: &lt;b&gt;{model}&lt;/b&gt;</source>
+        <translation>本机推荐：&lt;b&gt;{model}&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>No recommendation</source>
+        <translation>暂无推荐</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Asking the Hugging Face Hub…</source>
+        <translation>正在查询 Hugging Face Hub…</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Download failed: {error}</source>
+        <translation>下载失败：{error}</translation>
+    </message>
+    <message>
+        <location filename="../welcome_text.py" line="+22"/>
+        <source>RAM {free} free of {total}</source>
+        <translation>内存可用 {free}（共 {total}）</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>, {free} free</source>
+        <translation>，可用 {free}</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>llama.cpp: CPU only</source>
+        <translation>llama.cpp：仅 CPU</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>llama.cpp: backend unknown</source>
+        <translation>llama.cpp：后端未知</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{free} free for models</source>
+        <translation>模型存储空间可用 {free}</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>{quant}, about {size}</source>
+        <translation>{quant}，约 {size}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{quant}, {size} download</source>
+        <translation>{quant}，需下载 {size}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>runs on the GPU</source>
+        <translation>在 GPU 上运行</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{on_gpu} of {layers} layers on the GPU</source>
+        <translation>GPU 上 {on_gpu}/{layers} 层</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>runs on the CPU</source>
+        <translation>在 CPU 上运行</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>tight: close other apps</source>
+        <translation>偏紧：请关闭其他应用</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>will not fit</source>
+        <translation>内存不足</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>needs {size}</source>
+        <translation>需要 {size}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>thinks when Think is on</source>
+        <translation>开启“思考”时会思考</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>answers directly, never thinks</source>
+        <translation>直接回答，从不思考</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>always thinks before answering</source>
+        <translation>总是先思考再回答</translation>
+    </message>
+</context>
+<context>
+    <name>_VersionSwitcher</name>
+    <message>
+        <location filename="../message_widget.py" line="+50"/>
+        <source>Previous version</source>
+        <translation>上一个版本</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Next version</source>
+        <translation>下一个版本</translation>
     </message>
 </context>
 </TS>
