@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.backend.shared_engine import SharedEngine
 from app.server.http_server import ApiServer
 from app.ui.settings import Settings
+from app.ui.theme import show_as_error
 
 log = logging.getLogger("qwendesk.ui.api_server")
 KEY_ACCOUNT = "local-api-server"  # the keyring entry of the server's own API key
@@ -178,7 +179,7 @@ class ApiServerDialog(QDialog):
         """Save the choices and start, restart or stop the server."""
         if self.enabled.isChecked() and self.network.isChecked() and not self.key.text().strip():
             self.status.setText(self.tr("Listening on the network needs an API key: generate one first."))
-            self.status.setStyleSheet("color: #c0392b;")
+            show_as_error(self.status, True)
             return
         warning = None
         if self.key.text().strip() != (self.control.api_key() or ""):
@@ -200,16 +201,16 @@ class ApiServerDialog(QDialog):
         url = control.url
         if control.error:
             self.status.setText(self.tr("Not running: {error}").format(error=control.error))
-            self.status.setStyleSheet("color: #c0392b;")
+            show_as_error(self.status, True)
         elif url:
             text = self.tr("Running at {url}").format(url=url)
             if control.settings.get("api_server/allow_network"):
                 text += "\n" + self.tr("Listening on every network interface of this computer.")
             self.status.setText(text)
-            self.status.setStyleSheet("")
+            show_as_error(self.status, False)
         else:
             self.status.setText(self.tr("Off."))
-            self.status.setStyleSheet("")
+            show_as_error(self.status, False)
         self.copy.setEnabled(url is not None)
 
     def _copy(self) -> None:

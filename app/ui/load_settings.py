@@ -37,6 +37,7 @@ from app.models.load_plan import (
 )
 from app.models.machine import Machine, probe_machine
 from app.ui.settings import Settings
+from app.ui.theme import show_as_error
 
 AUTO = -1  # the GPU-layers spin box's "Auto" value
 
@@ -101,7 +102,7 @@ class LoadSettingsDialog(QDialog):
         self.error_label = QLabel()
         self.error_label.setObjectName("loadSettingsError")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #c0392b;")
+        show_as_error(self.error_label, True)
 
         form = QFormLayout()
         form.addRow(self.tr("Context length:"), self.context)

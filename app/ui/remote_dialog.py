@@ -38,8 +38,7 @@ from app.remote.endpoints import EndpointStore, SavedEndpoint
 from app.remote.keys import KeyringUnavailableError, get_endpoint_key, set_endpoint_key
 from app.remote.presets import PRESETS
 from app.ui.background import BackgroundWorker, Post
-
-ERROR_STYLE = "color: #c0392b;"
+from app.ui.theme import show_as_error
 
 
 class ModelLister(BackgroundWorker):
@@ -269,9 +268,9 @@ class RemoteDialog(QDialog):
             self._show_error(getattr(error, "message", str(error)))
 
     def _show_info(self, text: str) -> None:
-        self.status.setStyleSheet("")
+        show_as_error(self.status, False)
         self.status.setText(text)
 
     def _show_error(self, text: str) -> None:
-        self.status.setStyleSheet(ERROR_STYLE)
+        show_as_error(self.status, True)
         self.status.setText(text)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 STYLE_DIR = Path(__file__).resolve().parents[2] / "resources" / "style"
 _NAME = re.compile(r"@([A-Za-z_][A-Za-z0-9_]*)")
@@ -100,6 +100,17 @@ def apply(app: QApplication, dark: bool) -> None:
     app.setStyle("Fusion")
     app.setPalette(_palette(dark))
     app.setStyleSheet(style_sheet(dark))
+
+
+def show_as_error(widget: QWidget, error: bool) -> None:
+    """Colour a message as an error or not (``QLabel[error="true"]`` in qwendesk.qss).
+
+    A dynamic property is matched when the widget is polished: set before it is shown, no more
+    is needed; changed later, the widget is re-polished here to restyle it.
+    """
+    widget.setProperty("error", error)
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
 
 
 _follow: list[Callable[[], str]] = []  # the latest window's setting; connected once per process
