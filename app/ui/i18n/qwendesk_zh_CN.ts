@@ -50,7 +50,7 @@
 <context>
     <name>ApiServerDialog</name>
     <message>
-        <location filename="../api_server_dialog.py" line="+112"/>
+        <location filename="../api_server_dialog.py" line="+113"/>
         <source>Local API server</source>
         <translation>本地 API 服务</translation>
     </message>
@@ -174,7 +174,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="+205"/>
+        <location filename="../chat_controller.py" line="+208"/>
         <source>{name} is already attached to this conversation.</source>
         <translation>{name} 已附加到此对话。</translation>
     </message>
@@ -184,7 +184,7 @@
         <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
     </message>
     <message>
-        <location line="+41"/>
+        <location line="+42"/>
         <source>No model is loaded: choose a Qwen3 GGUF to chat with.</source>
         <translation>尚未加载模型：请选择一个 Qwen3 GGUF 模型来对话。</translation>
     </message>
@@ -494,7 +494,7 @@
 <context>
     <name>EngineBridge</name>
     <message>
-        <location filename="../engine_bridge.py" line="+224"/>
+        <location filename="../engine_bridge.py" line="+287"/>
         <source>Unexpected engine failure: {error}</source>
         <translation>推理引擎意外出错：{error}</translation>
     </message>
@@ -502,7 +502,7 @@
 <context>
     <name>LoadSettingsDialog</name>
     <message>
-        <location filename="../load_settings.py" line="+52"/>
+        <location filename="../load_settings.py" line="+53"/>
         <source>Load settings — {model}</source>
         <translation>加载设置 — {model}</translation>
     </message>
@@ -1303,7 +1303,7 @@
 <context>
     <name>RemoteDialog</name>
     <message>
-        <location filename="../remote_dialog.py" line="+83"/>
+        <location filename="../remote_dialog.py" line="+82"/>
         <source>Connect to a server</source>
         <translation>连接到服务器</translation>
     </message>
