@@ -45,6 +45,7 @@ from app.ui.engine_bridge import EngineBridge, Failure
 from app.ui.engine_control import EngineControl
 from app.ui.message_widget import MessageWidget
 from app.ui.streamed_turn import StreamedTurn
+from app.ui.title_writer import TitleWriter
 
 PAINT_INTERVAL_MS = 33  # ≈30 updates per second at most
 # A server that does not say its context length (Ollama, some proxies) is assumed to hold Qwen3's
@@ -97,6 +98,8 @@ class ChatController(QObject):
         self.turn: StreamedTurn | None = None
         self._versions: dict[int, tuple[int, int]] = {}  # message id → (version, of how many)
         view.built.connect(self._on_built)
+        self.titles = TitleWriter(store, bridge)
+        self.titles.titled.connect(self.conversation_changed)
         self._timer = QTimer(self)
         self._timer.setInterval(PAINT_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
@@ -273,7 +276,7 @@ class ChatController(QObject):
         assert self.conversation is not None
         cid = self.conversation.id
         if not self.store.messages(cid):
-            self.store.update_conversation(cid, title=title_from(text))
+            self.current.update(title=title_from(text))
         user = self.store.add_message(cid, "user", text)
         self.store.attach_pending(cid, user.id)
         self.composer.set_pending([])
@@ -383,6 +386,7 @@ class ChatController(QObject):
     def _start_turn(self, *, parent_id: int | Parent | None = CURRENT) -> None:
         """Answer the question on screen (``parent_id``: the question, for a new version)."""
         assert self.conversation is not None
+        self.titles.cancel()  # a title still being written gives way to the turn
         conv = self.conversation
         remote = self.bridge.remote_host
         msg = self.store.add_message(
@@ -534,6 +538,7 @@ class ChatController(QObject):
         self.composer.set_answering(False)
         self.answering_changed.emit(False)
         self.conversation_changed.emit(self.conversation.id)
+        self.titles.after_answer(self.conversation, stored, self.bridge.think_mode)
 
     def abandon_turn(self) -> None:
         """The window is closing mid-answer: keep what was written, marked as stopped."""

@@ -33,15 +33,17 @@ Signals:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Signal
 
 from app.backend.engine import Engine, LoadReport
 from app.backend.errors import EngineError, LoadCancelledError
-from app.backend.protocol import Answer, Done, GenerationRequest, Notice, Reasoning
+from app.backend.protocol import Answer, Done, GenerationRequest, Notice, Reasoning, StreamEvent
 from app.backend.shared_engine import SharedEngine
 from app.documents.errors import DocumentError
 from app.models.think_mode import ThinkMode
@@ -93,6 +95,9 @@ class EngineBridge(BackgroundWorker):
         self.remote: RemoteEngine | None = None  # when set, turns go to this server
         self._submitted = 0  # calls made so far (main thread)
         self._cancelled_upto = 0  # calls made before the last cancel(): dropped if not started
+        self._dropped_asides: set[int] = set()  # write_aside calls cancelled (main thread adds)
+        self._aside_lock = threading.Lock()  # guards _aside_running against cancel_aside
+        self._aside_running: int | None = None
 
     # ------------------------------------------------------------- state
 
@@ -202,6 +207,64 @@ class EngineBridge(BackgroundWorker):
 
         self._submit(work)
 
+    def write_aside(self, request: GenerationRequest, done: Callable[[str | None], None]) -> int:
+        """A short generation beside the conversation (a title): its answer text reaches ``done`` on
+        the main thread, None if it failed or was cancelled. It never emits a turn's events nor
+        ``failed``; returns the call to give cancel_aside."""
+        call = self._next_call()
+        remote = self.remote
+
+        def generate(events: Iterable[StreamEvent]) -> str | None:
+            parts: list[str] = []
+            for ev in events:
+                if isinstance(ev, Answer):
+                    parts.append(ev.text)
+                elif isinstance(ev, Done) and ev.finish_reason != "cancelled":
+                    return "".join(parts)
+            return None
+
+        def work(post: Post) -> None:
+            text = None
+            try:
+                if remote is not None:
+                    if not self._aside_dropped(call):
+                        with self._aside(call):
+                            text = generate(remote.generate(request))
+                else:
+                    with self.shared.use(self) as engine:
+                        if not self._aside_dropped(call):
+                            with self._aside(call):
+                                text = generate(engine.generate(request))
+            except Exception:  # a title is not worth an error: the conversation keeps its first one
+                log.warning("a side generation failed", exc_info=True)
+            post("aside", (done, None if self._aside_dropped(call) else text))
+
+        self._submit(work)
+        return call
+
+    def cancel_aside(self, call: int) -> None:
+        """Drop a write_aside call, or stop it if it runs; nothing else is touched."""
+        self._dropped_asides.add(call)
+        with self._aside_lock:
+            if self._aside_running == call:
+                if self.remote is not None:
+                    self.remote.cancel()
+                self.shared.cancel(self)
+
+    def _aside_dropped(self, call: int) -> bool:
+        return call in self._dropped_asides or self._dropped(call)
+
+    @contextmanager
+    def _aside(self, call: int) -> Iterator[None]:
+        """Marks ``call`` as the one running, so cancel_aside stops it and nothing after it."""
+        with self._aside_lock:
+            self._aside_running = call
+        try:
+            yield
+        finally:
+            with self._aside_lock:
+                self._aside_running = None
+
     def cancel(self) -> None:
         """Stop the running call and drop the ones waiting (their turn ends as cancelled)."""
         self._cancelled_upto = self._submitted
@@ -227,7 +290,7 @@ class EngineBridge(BackgroundWorker):
     def _deliver(self, kind: str, payload: Any) -> None:
         if kind == "event":
             self._emit_event(payload)
-        elif kind == "prepared":
+        elif kind in ("prepared", "aside"):
             callback, result = payload
             callback(result)
         elif kind == "progress":

@@ -42,3 +42,14 @@ def test_titles_are_one_line_and_short() -> None:
     assert title_from("  What is\n\na hash map? ") == "What is a hash map?"
     long = title_from("word " * 40)
     assert len(long) == TITLE_CHARS and long.endswith("…")
+
+
+def test_model_titles_are_cleaned() -> None:
+    from app.chat.titles import clean_title, title_request
+
+    assert clean_title('Title: "Reading Large Files in Python."\nmore') == "Reading Large Files in Python"
+    assert clean_title("**标题：大文件读取**") == "大文件读取"
+    assert clean_title("  \n  ") is None and clean_title(None) is None
+    assert clean_title("Why is the sky blue?") == "Why is the sky blue?"
+    request = title_request([ChatMessage("user", "hi")])
+    assert not request.enable_thinking and request.max_tokens is not None and request.max_tokens <= 32

@@ -4,14 +4,21 @@ that the conversation leaves the machine, stop, and go back to the local model."
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.chat.titles import TITLE_INSTRUCTION
 from app.ui.main_window import MainWindow
 from app.ui.remote_dialog import RemoteDialog
 from tests.remote.fake_openai import MODEL, FakeOpenAI, closed_port
 from tests.ui.conftest import open_window, send
+
+
+def turns(fake: Any) -> list[Any]:
+    """The chat requests of turns (a conversation's title is asked for too, with the same server)."""
+    return [c for c in fake.chats if c.body and c.body["messages"][-1]["content"] != TITLE_INSTRUCTION]
 
 
 def connect(qtbot: QtBot, window: MainWindow, base_url: str, key: str = "") -> RemoteDialog:
@@ -53,13 +60,13 @@ def test_connect_and_chat_with_reasoning_marked_remote(
         assert conv.remote == host
         assert window.remote_badge.isVisible() and host in window.remote_badge.text()
         assert f"remote: {host}" in window.conversations.list.item(0).text()
-        body = fake.chats[-1].body
+        body = turns(fake)[-1].body
         assert body is not None and body["chat_template_kwargs"] == {"enable_thinking": True}
         assert body["model"] == MODEL and body["stream"] is True
 
         window.composer.think.setChecked(False)
         send(qtbot, window, "and now?")
-        body = fake.chats[-1].body
+        body = turns(fake)[-1].body
         assert body is not None and body["chat_template_kwargs"] == {"enable_thinking": False}
         # History carries answers only, never the reasoning.
         assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
