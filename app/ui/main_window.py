@@ -72,10 +72,6 @@ class MainWindow(QMainWindow):
         self.mode_badge.setObjectName("modeBadge")
         self.remote_badge = QLabel()  # this conversation was sent to a server: said plainly
         self.remote_badge.setObjectName("remoteBadge")
-        self.remote_badge.setStyleSheet(
-            "background: #fff4d6; color: #5c4400; border: 1px solid #e0b850; border-radius: 4px;"
-            " padding: 1px 6px;"
-        )
         self.remote_badge.hide()
         self.settings_button = QPushButton(self.tr("Settings…"))
         self.settings_button.setFlat(True)

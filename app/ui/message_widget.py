@@ -90,7 +90,8 @@ class MessageWidget(QFrame):
             self.bubble.setObjectName("userBubble")
             self.bubble.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
             layout = QVBoxLayout(self.bubble)
-            layout.setContentsMargins(14, 9, 14, 9)
+            layout.setContentsMargins(2, 2, 2, 2)  # the style sheet's padding does the rest
+            self._bubble_layout = layout
             layout.setSpacing(4)
             self.user_text = QLabel(message.content)
             self.user_text.setTextFormat(Qt.TextFormat.PlainText)
@@ -187,18 +188,22 @@ class MessageWidget(QFrame):
             hover = [self.copy_button, self.regenerate_button]
         self.versions = _VersionSwitcher(self)
         self.versions.step.connect(lambda step: self.version_requested.emit(self.message.id, step))
-        if message.role == "user":
+        if message.role == "user":  # under the bubble, at the right: actions, then ‹ 1 / 2 ›
             actions.addStretch(1)
-        for b in hover:
-            actions.addWidget(b)
-        actions.addWidget(self.versions)
-        if message.role != "user":
+            for b in hover:
+                actions.addWidget(b)
+            actions.addWidget(self.versions)
+        else:  # under the answer, at the left: ‹ 1 / 2 › where the eye starts, then actions
+            actions.addWidget(self.versions)
+            for b in hover:
+                actions.addWidget(b)
             actions.addStretch(1)
         self._hover_actions = hover
         layout.addWidget(self.actions_bar)
         self._hovered = False
         self._streaming = False
         QApplication.instance().focusChanged.connect(self._on_focus_changed)  # type: ignore[union-attr]
+        self._show_actions()
         self.show_message(message)
 
     def _action(self, text: str, slot) -> QToolButton:
@@ -210,6 +215,27 @@ class MessageWidget(QFrame):
         policy.setRetainSizeWhenHidden(True)  # showing them on hover must not move the text
         b.setSizePolicy(policy)
         return b
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.user_text is not None:
+            self._fit_bubble()
+
+    def _fit_bubble(self) -> None:
+        """As wide as its longest line, at most BUBBLE_SHARE of the column (a wrapping QLabel
+        alone would pick a narrow width and a tall bubble)."""
+        assert self.user_text is not None
+        self.bubble.ensurePolished()
+        self.user_text.ensurePolished()
+        fm = self.user_text.fontMetrics()
+        # A line longer than this wraps at the cap anyway: no need to measure a pasted page.
+        lines = (line[:400] for line in self.message.content.splitlines()[:200])
+        natural = max((fm.horizontalAdvance(line) for line in lines), default=0)
+        margins = self._bubble_layout.contentsMargins()
+        frame = self.bubble.width() - self.bubble.contentsRect().width()  # border and padding
+        chips = self.chips.sizeHint().width() if self.chips.isVisibleTo(self) else 0
+        wanted = max(natural, chips) + margins.left() + margins.right() + frame + 2
+        self.bubble.setFixedWidth(max(48, min(wanted, int(self.width() * BUBBLE_SHARE))))
 
     # --------------------------------------------------- actions on hover
 
@@ -312,6 +338,7 @@ class MessageWidget(QFrame):
     def set_attachments(self, attachments: list[Attachment], *, removable: bool = True) -> None:
         if self.message.role == "user":
             self.chips.set_attachments(attachments, removable=removable)
+            self._fit_bubble()
 
     def set_sources(self, sources: list[Source]) -> None:
         if self.message.role == "assistant":

@@ -29,10 +29,9 @@ class _CappedText(QPlainTextEdit):
     """Read-only plain text as tall as its content up to ``cap_lines``, then scrolling inside.
 
     Heights are the blocks' laid-out heights, not lines × the font's line spacing: a line with
-    Chinese text is taller (its glyphs come from a CJK fallback font) and would be cut off. Blocks
-    are measured once each, in order, and measuring stops at the cap; only the last block (the one
-    text is appended to) is measured again. QPlainTextEdit lays out lazily, so a long text past the
-    cap is laid out only where it is shown.
+    Chinese text is taller (its glyphs come from a CJK fallback font) and would be cut off.
+    Measuring stops at the cap, and QPlainTextEdit lays out lazily, so a long text past the cap
+    is laid out only where it is shown.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -44,9 +43,6 @@ class _CappedText(QPlainTextEdit):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.cap_lines = FINISHED_LINES
         self.capped = False  # the content is taller than the cap: the box scrolls
-        self._done_blocks = 0  # blocks measured whose height cannot change any more (not the last)
-        self._done_height = 0.0
-        self._width = -1  # the viewport width the measures are for
         self._follow = True  # keep the end in view while text arrives, until the reader scrolls up
         self.verticalScrollBar().actionTriggered.connect(self._on_scroll_action)
         self.document().documentLayout().documentSizeChanged.connect(self._fit)
@@ -57,7 +53,6 @@ class _CappedText(QPlainTextEdit):
             self._fit()
 
     def replace_text(self, text: str) -> None:
-        self._forget()
         self._follow = True
         self.setPlainText(text)
         self._fit()
@@ -82,25 +77,17 @@ class _CappedText(QPlainTextEdit):
     def _frame_px(self, text_height: float) -> int:
         return int(text_height + 2 * self.document().documentMargin() + 4)
 
-    def _forget(self) -> None:
-        self._done_blocks = 0
-        self._done_height = 0.0
-
     def _fit(self, size: object = None) -> None:
-        if self.viewport().width() != self._width:  # re-wrapped: every height may have changed
-            self._width = self.viewport().width()
-            self._forget()
+        # Measured from the top every time, but never past the cap: a bounded walk (at most
+        # cap_lines lines), so appending stays linear however long the reasoning grows. Cached
+        # heights would go stale when the document is laid out again at another width.
         limit = self.cap_lines * self.fontMetrics().lineSpacing()
-        height = self._done_height
-        if height <= limit:
-            layout = self.document().documentLayout()
-            block = self.document().findBlockByNumber(self._done_blocks)
-            while block.isValid() and height <= limit:
-                height += layout.blockBoundingRect(block).height()
-                block = block.next()
-                if block.isValid():  # only the last block still grows
-                    self._done_blocks += 1
-                    self._done_height = height
+        height = 0.0
+        layout = self.document().documentLayout()
+        block = self.document().begin()
+        while block.isValid() and height <= limit:
+            height += layout.blockBoundingRect(block).height()
+            block = block.next()
         self.capped = height > limit
         bars = Qt.ScrollBarPolicy
         policy = bars.ScrollBarAsNeeded if self.capped else bars.ScrollBarAlwaysOff

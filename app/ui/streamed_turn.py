@@ -22,7 +22,7 @@ class StreamedTurn:
     answer: str = ""
     reasoning: str = ""
     pending_reasoning: list[str] = field(default_factory=list)
-    answer_dirty: bool = False
+    pending_answer: list[str] = field(default_factory=list)  # joined at paint: no copy per token
     think_started: float | None = None
     think_ended: float | None = None
     last_checkpoint: float = 0.0
@@ -41,12 +41,15 @@ class StreamedTurn:
     def add_answer(self, text: str, now: float) -> None:
         if self.think_started is not None and self.think_ended is None:
             self.think_ended = now
-        self.answer += text
-        self.answer_dirty = True
+        self.pending_answer.append(text)
 
     def paint(self, now: float) -> None:
         """Show what arrived since the last paint."""
         pane = self.widget.reasoning
+        answer_grew = bool(self.pending_answer)
+        if answer_grew:
+            self.answer += "".join(self.pending_answer)
+            self.pending_answer.clear()
         if self.pending_reasoning:
             chunk = "".join(self.pending_reasoning)
             self.pending_reasoning.clear()
@@ -63,10 +66,9 @@ class StreamedTurn:
                     pane.set_expanded(False)
             elif self.think_started is not None:
                 pane.show_elapsed(now - self.think_started)
-        if self.answer_dirty and self.widget.answer is not None:
+        if answer_grew and self.widget.answer is not None:
             self.widget.answer.update_stream(self.answer)
             self.widget.answer.show()
-            self.answer_dirty = False
 
     def checkpoint_due(self, now: float) -> bool:
         """Whether the text so far should be written to the store now (then it is counted as done)."""
