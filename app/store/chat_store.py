@@ -361,16 +361,23 @@ class ChatStore(AttachmentsMixin):
         """For each message on screen: (its 1-based number among its versions, how many there are),
         the "‹ 2/3 ›" of its version switcher. Versions share a parent and go by creation order."""
         self._require_conversation(conversation_id)
-        rows = self._conn.execute(
-            f"""{_BRANCH}, versions AS (
-                    SELECT id,
-                        ROW_NUMBER() OVER (PARTITION BY parent_id ORDER BY position) AS n,
-                        COUNT(*) OVER (PARTITION BY parent_id) AS total
-                    FROM messages WHERE conversation_id = :cid)
-                SELECT id, n, total FROM versions JOIN branch ON branch.bid = versions.id""",
-            {"cid": conversation_id},
-        )
-        return {r["id"]: (r["n"], r["total"]) for r in rows}
+        # Grouped here rather than with SQL window functions over the whole conversation: the same
+        # answer in a fraction of the time for 1,000 messages (the window opens a long chat).
+        on_screen = {
+            r[0] for r in self._conn.execute(f"{_BRANCH} SELECT bid FROM branch", {"cid": conversation_id})
+        }
+        by_parent: dict[int | None, list[int]] = {}
+        for mid, parent in self._conn.execute(
+            "SELECT id, parent_id FROM messages WHERE conversation_id = ? ORDER BY position",
+            (conversation_id,),
+        ):
+            by_parent.setdefault(parent, []).append(mid)
+        info: dict[int, tuple[int, int]] = {}
+        for versions in by_parent.values():
+            for n, mid in enumerate(versions, 1):
+                if mid in on_screen:
+                    info[mid] = (n, len(versions))
+        return info
 
     def siblings(self, message_id: int) -> list[int]:
         """The ids of a message's versions (itself included), oldest first."""

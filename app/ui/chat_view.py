@@ -54,6 +54,7 @@ class ChatView(QScrollArea):
         self._built: list[MessageWidget] = []  # widgets of messages[lo:hi], in order
         self._lo = 0
         self._heights: dict[int, int] = {}  # message id → measured height (once built)
+        self._guesses: dict[int, int] = {}  # message id → estimated height (at the current width)
         self._pinned = True
         self._filling = False
         self._fill_timer = QTimer(self, singleShot=True, interval=0)
@@ -82,6 +83,7 @@ class ChatView(QScrollArea):
         self.messages = []
         self._lo = 0
         self._heights = {}
+        self._guesses = {}
         self._set_spacers()
         self._pinned = True
 
@@ -91,7 +93,6 @@ class ChatView(QScrollArea):
         self.clear()
         self.messages = list(messages)
         self._lo = len(self.messages)
-        self._set_spacers()
         self._build_up_to_screen(from_end=True)
         return self.widgets
 
@@ -137,6 +138,7 @@ class ChatView(QScrollArea):
         i = self.index_of(message.id)
         if i is not None:
             self.messages[i] = message
+            self._guesses.pop(message.id, None)
 
     def scroll_to_message(self, message_id: int) -> MessageWidget | None:
         """Bring a message to the top of the view (a search hit), building it if needed."""
@@ -184,7 +186,7 @@ class ChatView(QScrollArea):
         while self._lo > 0 and have < want:
             have += self._estimate(self.messages[self._lo - 1]) + SPACING
             self._build_at(self._lo - 1, at_top=True)
-        self._set_spacers()
+        self._set_spacers()  # once, with the built range final
 
     def _fill(self) -> None:
         """Build what scrolled near the screen; drop what is far from it."""
@@ -255,20 +257,26 @@ class ChatView(QScrollArea):
     # ------------------------------------------------------------- spacers
 
     def _estimate(self, m: Message) -> int:
-        """A message's height before it is built: measured before, or guessed from its text."""
-        known = self._heights.get(m.id)
+        """A message's height before it is built: measured before, or guessed from its text.
+
+        Counted in C (len, count) rather than by splitting: the spacers of a 500-turn conversation
+        sum a thousand of these when it opens.
+        """
+        known = self._heights.get(m.id) or self._guesses.get(m.id)
         if known is not None:
             return known
         fm = self.fontMetrics()
+        line = fm.lineSpacing()
         width = max(200, self._inner.width() - 32)
         per_line = max(20, width // max(1, fm.averageCharWidth()))
         text = m.content or ""
-        lines = sum(1 + len(line) // per_line for line in text.splitlines()) or 1
-        height = lines * fm.lineSpacing() + fm.lineSpacing() * 2  # the name line and the actions
+        lines = text.count("\n") + 1 + len(text) // per_line
+        height = (lines + 2) * line  # the text, the name line and the actions
         if m.role == "assistant" and (m.reasoning or m.think):
-            height += fm.lineSpacing() + 8  # the folded reasoning's header
+            height += line + 8  # the folded reasoning's header
         if m.role == "user":
             height += 20  # the bubble's padding
+        self._guesses[m.id] = height
         return height
 
     def _set_spacers(self) -> None:
@@ -306,6 +314,7 @@ class ChatView(QScrollArea):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.viewport() and event.type() == QEvent.Type.Resize:
+            self._guesses = {}  # another width, other wrapping
             self._center_column()
             self._schedule_fill()
         return super().eventFilter(watched, event)
