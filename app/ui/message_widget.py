@@ -78,6 +78,9 @@ class MessageWidget(QFrame):
         self.message = message
         self.setObjectName("userMessage" if message.role == "user" else "assistantMessage")
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # Tab reaches the message itself (its actions show), then its buttons: keyboard users get
+        # what the pointer gets on hover.
+        self.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(2)
