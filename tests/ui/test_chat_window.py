@@ -160,6 +160,24 @@ def test_no_model_error_offers_a_model(qtbot: QtBot) -> None:
     w = last_widget(window)
     assert w.error_box.isVisible() and w.model_button.isVisible()
     assert "No model" in w.error_label.text()
+    assert w.reasoning is None or not w.reasoning.isVisible()  # never an empty "Thought" header
+    window.close()
+
+
+def test_an_answer_without_reasoning_has_no_pane(qtbot: QtBot, tmp_path: Path) -> None:
+    from app.models.synthetic import Script, write_scripted_gguf
+
+    model = write_scripted_gguf(tmp_path / "direct.gguf", Script(reasoning=()))
+    window = open_window(qtbot, model)
+    assert window.composer.think.isChecked()
+    window.composer.input.setPlainText("hi")
+    qtbot.keyClick(window.composer.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: bool(last_widget(window).answer.toPlainText().strip()), timeout=20_000)
+    pane = last_widget(window).reasoning
+    assert pane is None or not pane.isVisible()  # not "Thinking… 0 s" beside the answer
+    qtbot.waitUntil(lambda: not window.controller.answering, timeout=20_000)
+    assert pane is None or not pane.isVisible()
+    assert last_widget(window).answer.toPlainText().strip() == REPLY
     window.close()
 
 

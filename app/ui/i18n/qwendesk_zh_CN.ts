@@ -606,7 +606,7 @@
     <name>MainWindow</name>
     <message>
         <location filename="../main_window.py" line="+65"/>
-        <location line="+206"/>
+        <location line="+202"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
@@ -882,7 +882,7 @@
         <translation>助手</translation>
     </message>
     <message>
-        <location line="+76"/>
+        <location line="+77"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
@@ -907,7 +907,7 @@
         <translation>重新生成</translation>
     </message>
     <message>
-        <location line="+100"/>
+        <location line="+125"/>
         <source>The answer reached the length limit.</source>
         <translation>回答已达到长度上限。</translation>
     </message>
@@ -1270,7 +1270,7 @@
 <context>
     <name>ReasoningPane</name>
     <message>
-        <location filename="../reasoning_pane.py" line="+168"/>
+        <location filename="../reasoning_pane.py" line="+155"/>
         <source>Thinking… {seconds} s</source>
         <translation>思考中… {seconds} 秒</translation>
     </message>
@@ -1650,7 +1650,7 @@
 <context>
     <name>_VersionSwitcher</name>
     <message>
-        <location filename="../message_widget.py" line="+50"/>
+        <location filename="../message_widget.py" line="+51"/>
         <source>Previous version</source>
         <translation>上一个版本</translation>
     </message>
