@@ -247,6 +247,27 @@ def open_time(home: Path, turns: int) -> tuple[float, int]:
     return took, widgets
 
 
+def expand_time(n_tokens: int) -> float:
+    """Seconds to open a folded reasoning pane holding ``n_tokens`` of reasoning (and paint it)."""
+    from app.ui.reasoning_pane import ReasoningPane
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    pane = ReasoningPane()
+    pane.resize(700, 400)
+    pane.set_expanded(False)
+    pane.show()
+    pane.set_text("".join(synthetic_reasoning(n_tokens)))  # as a stored message gives it: folded
+    app.processEvents()
+    start = time.perf_counter()
+    pane.set_expanded(True)
+    pane.repaint()
+    app.processEvents()
+    took = time.perf_counter() - start
+    pane.close()
+    return took
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -264,6 +285,7 @@ def main() -> int:
         reasoning = [stream(home, n, think=True) for n in sizes]
         answers = [stream(home, n, think=False) for n in sizes]
         opens = [(n, *open_time(home, n)) for n in turn_counts]
+        expand = expand_time(sizes[-1])
     del app
 
     def table(runs: list[Run], what: str) -> list[str]:
@@ -303,6 +325,9 @@ def main() -> int:
         "| turns | open (ms) | MessageWidgets |",
         "|---|---|---|",
         *(f"| {n} | {s * 1000:.0f} | {w} |" for n, s, w in opens),
+        "",
+        f"Opening a folded reasoning of {sizes[-1]:,} tokens (click to expand, one paint): "
+        f"**{expand * 1000:.0f} ms**.",
         "",
         f"Ratio {big:,} ÷ {mid:,} tokens: reasoning **{r_ratio:.2f}**, answers **{a_ratio:.2f}** "
         f"(linear = {big / mid:g}, target ≤ {big / mid + 0.5:g}); longest stall **{stall * 1000:.1f} ms** "
