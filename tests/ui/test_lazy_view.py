@@ -10,7 +10,9 @@ from app.ui.main_window import MainWindow
 from app.ui.message_widget import MessageWidget
 from tests.ui.conftest import open_window
 
-ANSWER = "Read it in chunks:\n\n```python\nwith open(path) as f:\n    for line in f:\n        pass\n```\n\nDone."
+ANSWER = (
+    "Read it in chunks:\n\n```python\nwith open(path) as f:\n    for line in f:\n        pass\n```\n\nDone."
+)
 
 
 def seed(store: ChatStore, turns: int) -> int:
