@@ -29,7 +29,7 @@ from app.backend.protocol import Done, GenerationRequest, Notice
 from app.chat.longer_context import longer_context
 from app.chat.titles import title_from
 from app.chat.turn_request import assemble_turn
-from app.documents import DocumentError, PreparedAttachment, TurnContext
+from app.documents import TurnContext
 from app.documents.engine_turn import DocumentTurn, preparer
 from app.models.load_options import LoadOptions
 from app.models.machine import Machine, probe_machine
@@ -40,6 +40,7 @@ from app.store.models import Conversation, Message
 from app.ui.attachments import AttachmentPreparer
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
+from app.ui.conversation_files import ConversationFiles
 from app.ui.current_conversation import CurrentConversation
 from app.ui.engine_bridge import EngineBridge, Failure
 from app.ui.engine_control import EngineControl
@@ -112,13 +113,9 @@ class ChatController(QObject):
         composer.stop_requested.connect(self.stop)
         composer.think_toggled.connect(self.set_think)
         composer.budget_changed.connect(self.set_budget)
-        composer.files_dropped.connect(self.attach_files)
-        composer.remove_attachment_requested.connect(self.remove_attachment)
-        self.preparer = AttachmentPreparer()
-        self.preparer.progress.connect(composer.set_preparing)
-        self.preparer.prepared.connect(self._on_prepared)
-        self.preparer.failed.connect(self._on_prepare_failed)
-        self.preparer.busy_changed.connect(lambda busy: None if busy else composer.set_preparing(None))
+        self.files = ConversationFiles(store, self.current, view, composer, self.new_conversation)
+        self.files.notice.connect(self.notice)
+        self.files.attach_failed.connect(self.attach_failed)
 
     # -------------------------------------------------------- conversations
 
@@ -184,47 +181,18 @@ class ChatController(QObject):
         w.remove_attachment_requested.connect(self.remove_attachment)
 
     def _show_documents(self, w: MessageWidget) -> None:
-        if w.message.role == "user":
-            w.set_attachments(self.store.message_attachments(w.message.id))
-        else:
-            w.set_sources(self.store.message_sources(w.message.id))
+        self.files.show(w)
 
-    # ------------------------------------------------------------ documents
+    @property
+    def preparer(self) -> AttachmentPreparer:
+        return self.files.preparer
 
     def attach_files(self, paths: list[str]) -> None:
         """Read ``paths`` in the background; each becomes a chip on the next message."""
-        if not paths:
-            return
-        if self.conversation is None:
-            self.new_conversation()
-        assert self.conversation is not None
-        for path in paths:
-            self.preparer.prepare(self.conversation.id, path)
-
-    def _on_prepared(self, conversation_id: int, prepared: PreparedAttachment) -> None:
-        doc = prepared.document
-        if self.store.find_attachment(conversation_id, doc.sha256) is not None:
-            self.notice.emit(
-                self.tr("{name} is already attached to this conversation.").format(name=doc.name)
-            )
-            return
-        self.store.add_attachment(conversation_id, prepared)
-        for warning in doc.warnings:
-            self.notice.emit(f"{doc.name}: {warning}")
-        if self.conversation is not None and self.conversation.id == conversation_id:
-            self.composer.set_pending(self.store.pending_attachments(conversation_id))
-
-    def _on_prepare_failed(self, path: str, error: DocumentError) -> None:
-        self.attach_failed.emit(error.message)
+        self.files.attach(paths)
 
     def remove_attachment(self, attachment_id: int) -> None:
-        """The chip's ×: later answers leave the file out (answers already given keep their sources)."""
-        self.store.remove_attachment(attachment_id)
-        if self.conversation is not None:
-            self.composer.set_pending(self.store.pending_attachments(self.conversation.id))
-            for w in self.view.widgets:
-                if w.message.role == "user":
-                    self._show_documents(w)
+        self.files.remove(attachment_id)
 
     # ---------------------------------------------------------------- model
 

@@ -174,12 +174,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="+208"/>
-        <source>{name} is already attached to this conversation.</source>
-        <translation>{name} 已附加到此对话。</translation>
-    </message>
-    <message>
-        <location line="+169"/>
+        <location filename="../chat_controller.py" line="+345"/>
         <source>The attached documents (about {tokens} tokens) do not fit in the loaded context: this answer uses the most relevant passages.</source>
         <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
     </message>
@@ -328,6 +323,14 @@
         <location line="+6"/>
         <source>Stop</source>
         <translation>停止</translation>
+    </message>
+</context>
+<context>
+    <name>ConversationFiles</name>
+    <message>
+        <location filename="../conversation_files.py" line="+69"/>
+        <source>{name} is already attached to this conversation.</source>
+        <translation>{name} 已附加到此对话。</translation>
     </message>
 </context>
 <context>
@@ -882,7 +885,7 @@
         <translation>助手</translation>
     </message>
     <message>
-        <location line="+77"/>
+        <location line="+80"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
