@@ -10,7 +10,6 @@ Signals:
     conversation_changed(int): a conversation's title/options/time changed (refresh the list).
     answering_changed(bool): a turn started or ended.
     notice(str): something to show in the status bar.
-    edit_requested(int): a user message's Edit button (the window asks for the new text).
     choose_model_requested(): an error's "Choose another model…" button.
     attach_failed(str): a file could not be attached (the message says which and why).
     engine_changed(): what answers changed (a local model loaded, a server connected).
@@ -68,7 +67,6 @@ class ChatController(QObject):
     conversation_changed = Signal(int)
     answering_changed = Signal(bool)
     notice = Signal(str)
-    edit_requested = Signal(int)
     choose_model_requested = Signal()
     attach_failed = Signal(str)
     engine_changed = Signal()
@@ -175,7 +173,7 @@ class ChatController(QObject):
         w.regenerate_requested.connect(self.regenerate)
         w.retry_requested.connect(self.regenerate)
         w.reasoning_toggled.connect(self._on_reasoning_toggled)
-        w.edit_requested.connect(self.edit_requested.emit)
+        w.edit_submitted.connect(self._on_edit_submitted)
         w.choose_model_requested.connect(self.choose_model_requested.emit)
         w.reload_requested.connect(self.reload_with_context)
         w.remove_attachment_requested.connect(self.remove_attachment)
@@ -280,6 +278,12 @@ class ChatController(QObject):
             self.view.remove_from(index)
         self.view.add(user)
         self._start_turn()
+
+    def _on_edit_submitted(self, message_id: int, text: str) -> None:
+        if self.answering:  # the editor stays open with the text: nothing typed is lost
+            self.notice.emit(self.tr("An answer is being written: stop it or wait, then send the edit."))
+            return
+        self.edit_and_resend(message_id, text)
 
     def switch_version(self, message_id: int, step: int) -> None:
         """Show the previous (-1) or next (+1) version of a message, with that version's later turns;

@@ -12,7 +12,6 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, Q
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QPushButton,
@@ -198,7 +197,6 @@ class MainWindow(QMainWindow):
         c.conversation_changed.connect(self._on_conversation_changed)
         c.answering_changed.connect(self._on_answering)
         c.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
-        c.edit_requested.connect(self.edit_message)
         c.choose_model_requested.connect(self.open_model_manager)
         c.engine_changed.connect(self._on_engine_changed)
         self.composer.model_change_requested.connect(self.open_model_manager)
@@ -347,15 +345,6 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             prompt, sampling = dialog.values()
             self.controller.current.update(system_prompt=prompt, sampling=sampling, touch=False)
-
-    def edit_message(self, message_id: int) -> None:
-        msg = self.store.get_message(message_id)
-        text, ok = QInputDialog.getMultiLineText(
-            self, self.tr("Edit message"), self.tr("Your message:"), msg.content
-        )
-        if not ok or not text.strip():
-            return
-        self.controller.edit_and_resend(message_id, text)  # a new version: the old one stays, ‹ › away
 
     # --------------------------------------------------------------- model
 

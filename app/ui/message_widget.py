@@ -8,7 +8,8 @@ message's versions (made by Edit and Regenerate) and shows whenever there is mor
 Signals:
     regenerate_requested(int): message id of the answer to write again (a new version).
     version_requested(int, int): message id, step (-1 the previous version, +1 the next).
-    edit_requested(int): message id of the user message to edit and resend.
+    edit_submitted(int, str): a question edited in place and sent (message id, the new text): it
+        becomes a new version of that question.
     reasoning_toggled(int, bool): the user expanded/collapsed a reasoning pane.
     retry_requested(int): an error's Retry button (message id of the failed answer).
     choose_model_requested(): an error's "Choose another model…" button.
@@ -21,12 +22,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, Qt, Signal
-from PySide6.QtGui import QEnterEvent, QGuiApplication
+from PySide6.QtGui import QEnterEvent, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QPushButton,
     QSizePolicy,
     QToolButton,
@@ -66,7 +68,7 @@ def model_label(model: str | None, remote: str | None = None) -> str:
 class MessageWidget(QFrame):
     regenerate_requested = Signal(int)
     version_requested = Signal(int, int)
-    edit_requested = Signal(int)
+    edit_submitted = Signal(int, str)
     reasoning_toggled = Signal(int, bool)
     retry_requested = Signal(int)
     choose_model_requested = Signal()
@@ -87,6 +89,7 @@ class MessageWidget(QFrame):
         self.reasoning: ReasoningPane | None = None
         self.answer: AnswerView | None = None
         self.user_text: QLabel | None = None
+        self.editor: _InlineEditor | None = None  # a question's, made when Edit is first pressed
         if message.role == "user":
             # The bubble, right-aligned; its text wraps at BUBBLE_SHARE of the column.
             self.bubble = QFrame(self)
@@ -109,6 +112,7 @@ class MessageWidget(QFrame):
             row.addStretch(1)
             row.addWidget(self.bubble)
             outer.addLayout(row)
+            self._outer = outer
             body = outer
         else:
             who = QLabel(f"{MODEL_MARK} " + model_label(message.model, message.remote))
@@ -180,9 +184,7 @@ class MessageWidget(QFrame):
         actions.setSpacing(2)
         self.copy_button = self._action(self.tr("Copy"), self._copy)
         if message.role == "user":
-            self.edit_button = self._action(
-                self.tr("Edit"), lambda: self.edit_requested.emit(self.message.id)
-            )
+            self.edit_button = self._action(self.tr("Edit"), self.begin_edit)
             hover = [self.copy_button, self.edit_button]
         else:
             self.regenerate_button = self._action(
@@ -267,6 +269,33 @@ class MessageWidget(QFrame):
     @property
     def actions_shown(self) -> bool:
         return all(b.isVisibleTo(self) for b in self._hover_actions)
+
+    # ------------------------------------------------------- edit in place
+
+    def begin_edit(self) -> None:
+        """The bubble becomes an editor holding the question: Send makes a new version of it,
+        Cancel (or Esc) puts the bubble back unchanged."""
+        if self.editor is None:
+            self.editor = _InlineEditor(self)
+            self.editor.submitted.connect(lambda text: self.edit_submitted.emit(self.message.id, text))
+            self.editor.cancelled.connect(self.end_edit)
+            self._outer.insertWidget(1, self.editor)
+        self.editor.text.setPlainText(self.message.content)
+        self.bubble.hide()
+        self.actions_bar.hide()
+        self.editor.show()
+        self.editor.text.setFocus()
+        self.editor.text.selectAll()
+
+    def end_edit(self) -> None:
+        if self.editor is not None:
+            self.editor.hide()
+        self.bubble.show()
+        self.actions_bar.show()
+
+    @property
+    def editing(self) -> bool:
+        return self.editor is not None and self.editor.isVisible()
 
     def set_versions(self, index: int, count: int) -> None:
         """This message is version ``index`` (1-based) of ``count``."""
@@ -385,3 +414,38 @@ class _VersionSwitcher(QWidget):
         self.previous.setEnabled(index > 1)
         self.next.setEnabled(index < count)
         self.setVisible(count > 1)
+
+
+class _InlineEditor(QFrame):
+    """A question being edited where it stands: Send (Ctrl+Enter) or Cancel (Esc)."""
+
+    submitted = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inlineEditor")
+        self.text = QPlainTextEdit(self)
+        self.text.setObjectName("inlineEditorText")
+        self.text.setTabChangesFocus(True)
+        self.text.setMinimumHeight(self.fontMetrics().lineSpacing() * 3 + 16)
+        self.send_button = QPushButton(self.tr("Send"), self)
+        self.send_button.setProperty("primary", True)
+        self.send_button.clicked.connect(self._submit)
+        self.cancel_button = QPushButton(self.tr("Cancel"), self)
+        self.cancel_button.clicked.connect(self.cancelled)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.send_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.text)
+        layout.addLayout(buttons)
+        QShortcut(QKeySequence("Ctrl+Return"), self.text, self._submit)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self.text, self.cancelled.emit)
+
+    def _submit(self) -> None:
+        text = self.text.toPlainText().strip()
+        if text:
+            self.submitted.emit(text)

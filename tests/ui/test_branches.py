@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.ui.main_window import MainWindow
@@ -51,13 +51,17 @@ def test_edit_makes_a_branch_and_each_keeps_its_later_turns(
 ) -> None:
     send(qtbot, window, "first")
     send(qtbot, window, "second")
-    monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *a, **k: ("first, edited", True))
 
     def no_question(*_a, **_k):
         raise AssertionError("nothing is replaced, so nothing needs confirming")
 
     monkeypatch.setattr(QMessageBox, "question", no_question)
-    window.view.widgets[0].edit_button.click()
+    question = window.view.widgets[0]
+    question.edit_button.click()  # the bubble becomes an editor, in place
+    assert question.editing and not question.bubble.isVisible()
+    assert question.editor is not None and question.editor.text.toPlainText() == "first"
+    question.editor.text.setPlainText("first, edited")
+    qtbot.mouseClick(question.editor.send_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.controller.answering)
     assert shown(window) == [("user", "first, edited"), ("assistant", REPLY)]
     assert window.view.widgets[0].versions.label.text() == "2 / 2"
@@ -111,3 +115,16 @@ def test_a_crash_mid_answer_on_a_branch_keeps_both_versions(qtbot: QtBot, loopin
     assert window.view.widgets[-1].message.id == first
     assert window.store.get_message(first).status == "complete"
     window.close()
+
+
+def test_cancel_leaves_the_question_as_it_was(qtbot: QtBot, window: MainWindow) -> None:
+    send(qtbot, window, "first")
+    question = window.view.widgets[0]
+    question.begin_edit()
+    assert question.editor is not None
+    question.editor.text.setPlainText("never sent")
+    qtbot.mouseClick(question.editor.cancel_button, Qt.MouseButton.LeftButton)
+    assert not question.editing and question.bubble.isVisible()
+    assert len(window.store.all_messages(window.controller.conversation.id)) == 2
+    question.begin_edit()  # it starts again from the question, not from what was discarded
+    assert question.editor.text.toPlainText() == "first"

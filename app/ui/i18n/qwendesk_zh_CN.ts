@@ -174,7 +174,12 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="+345"/>
+        <location filename="../chat_controller.py" line="+284"/>
+        <source>An answer is being written: stop it or wait, then send the edit.</source>
+        <translation>正在生成回答：请先停止或等待它完成，再发送修改。</translation>
+    </message>
+    <message>
+        <location line="+65"/>
         <source>The attached documents (about {tokens} tokens) do not fit in the loaded context: this answer uses the most relevant passages.</source>
         <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
     </message>
@@ -608,13 +613,13 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="+65"/>
-        <location line="+202"/>
+        <location filename="../main_window.py" line="+64"/>
+        <location line="+201"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="-191"/>
+        <location line="-190"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
@@ -765,7 +770,7 @@
         <translation>关于 QwenDesk(&amp;A)</translation>
     </message>
     <message>
-        <location line="+82"/>
+        <location line="+81"/>
         <source>No thinking (model)</source>
         <translation>不思考（模型）</translation>
     </message>
@@ -800,17 +805,7 @@
         <translation>已删除“{title}”。</translation>
     </message>
     <message>
-        <location line="+31"/>
-        <source>Edit message</source>
-        <translation>编辑消息</translation>
-    </message>
-    <message>
-        <location line="+0"/>
-        <source>Your message:</source>
-        <translation>你的消息：</translation>
-    </message>
-    <message>
-        <location line="+24"/>
+        <location line="+46"/>
         <source>Choose a Qwen3 GGUF</source>
         <translation>选择 Qwen3 GGUF 模型</translation>
     </message>
@@ -865,7 +860,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../message_widget.py" line="+46"/>
+        <location filename="../message_widget.py" line="+48"/>
         <source>Interrupted: the app stopped while this answer was being written.</source>
         <translation>已中断：生成此回答时应用停止了运行。</translation>
     </message>
@@ -885,7 +880,7 @@
         <translation>助手</translation>
     </message>
     <message>
-        <location line="+80"/>
+        <location line="+82"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
@@ -900,17 +895,17 @@
         <translation>复制</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>Edit</source>
         <translation>编辑</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>Regenerate</source>
         <translation>重新生成</translation>
     </message>
     <message>
-        <location line="+125"/>
+        <location line="+152"/>
         <source>The answer reached the length limit.</source>
         <translation>回答已达到长度上限。</translation>
     </message>
@@ -1651,9 +1646,22 @@
     </message>
 </context>
 <context>
+    <name>_InlineEditor</name>
+    <message>
+        <location filename="../message_widget.py" line="+85"/>
+        <source>Send</source>
+        <translation>发送</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+</context>
+<context>
     <name>_VersionSwitcher</name>
     <message>
-        <location filename="../message_widget.py" line="+51"/>
+        <location line="-37"/>
         <source>Previous version</source>
         <translation>上一个版本</translation>
     </message>
