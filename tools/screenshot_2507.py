@@ -44,6 +44,8 @@ def main() -> int:
         from tools.qt_wait import settle, wait_until
 
         window = build_window(str(thinking))
+        # A scripted model would answer the title request with its script: keep the question as title.
+        window.controller.titles.after_answer = lambda *_a, **_k: False
         window.resize(1200, 760)
         window.show()
         app = QApplication.instance()

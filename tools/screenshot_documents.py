@@ -72,6 +72,8 @@ def main() -> int:
             ],
         )
         window = build_window(str(model))
+        # A scripted model would answer the title request with its script: keep the question as title.
+        window.controller.titles.after_answer = lambda *_a, **_k: False
         window.resize(1100, 720)
         window.show()
 

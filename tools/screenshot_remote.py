@@ -32,8 +32,8 @@ REASONING = (
     " 128",
     " experts",
     " per",
-    " token",
-    ".",
+    " input",
+    " position",
 )
 ANSWER = (
     "Qwen3",
@@ -87,6 +87,8 @@ def main() -> int:
         server = ApiServer(shared, host="0.0.0.0", port=8000, api_key=KEY, allow_network=True)
         server.start()
         window = build_window(None)
+        # A scripted model would answer the title request with its script: keep the question as title.
+        window.controller.titles.after_answer = lambda *_a, **_k: False
         window.resize(1100, 720)
         window.show()
 

@@ -106,17 +106,20 @@ def han_fonts(window: object) -> dict[str, set[str]]:
         return in_layout(layout, label.text())
 
     user, answer = window.view.widgets[0], window.view.widgets[1]  # type: ignore[attr-defined]
-    code = set()
-    for frame in answer.answer.document().rootFrame().childFrames():  # the code block's table
-        cursor = frame.firstCursorPosition()
-        block = cursor.block()
-        while block.isValid() and block.position() <= frame.lastPosition():
-            code |= in_layout(block.layout(), block.text())
-            block = block.next()
+    doc = answer.answer.document()
+    frames = [(f.firstPosition(), f.lastPosition()) for f in doc.rootFrame().childFrames()]
+    code: set[str] = set()  # the code blocks' tables (their header included)
+    prose: set[str] = set()  # the rest of the answer
+    block = doc.begin()
+    while block.isValid():
+        if block.layout() is not None:
+            inside = any(lo <= block.position() <= hi for lo, hi in frames)
+            (code if inside else prose).update(in_layout(block.layout(), block.text()))
+        block = block.next()
     return {
         "question": in_label(user.user_text),
         "reasoning": in_document(answer.reasoning.body.document()),
-        "answer": in_document(answer.answer.document()) - code,
+        "answer": prose,
         "code block": code,
     }
 

@@ -68,12 +68,14 @@ def _unique(words: tuple[str, ...]) -> tuple[str, ...]:
 
 def shoot(out_dir: Path, home: Path, model: Path, stage: str) -> None:
     os.environ["QWENDESK_HOME"] = str(home)
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QPoint, QTimer
     from PySide6.QtWidgets import QApplication
 
     from app.ui.app import build_window
 
     window = build_window(str(model))
+    # A scripted model would answer the title request with its script: keep the question as title.
+    window.controller.titles.after_answer = lambda *_a, **_k: False
     window.resize(1200, 800)
     window.show()
     app = QApplication.instance()
@@ -92,6 +94,18 @@ def shoot(out_dir: Path, home: Path, model: Path, stage: str) -> None:
 
         QTimer.singleShot(every, poll)
 
+    def from_first_answer() -> None:
+        """Scroll so the first answer starts at the top (the window holds it and all that follows,
+        and no question bubble is cut in half at the top edge), or to the top when that is past the end."""
+        view = window.view
+        view.scroll_to_bottom()
+        first = next((w for w in view.widgets if w.message.role == "assistant"), None)
+        if first is not None:
+            bar = view.verticalScrollBar()
+            top = first.mapTo(view.widget(), QPoint(0, 0)).y() - 8
+            # Past the end: all but the last few pixels fit, so show it from the first question.
+            bar.setValue(top if top <= bar.maximum() else 0)
+
     def loaded() -> bool:
         return bool(window.bridge.model_path) and not window.bridge.busy
 
@@ -109,18 +123,32 @@ def shoot(out_dir: Path, home: Path, model: Path, stage: str) -> None:
                 lambda: (
                     window.view.widgets[-1].reasoning is not None
                     and len(window.view.widgets[-1].reasoning.text()) > 600
+                    and not window.view.widgets[-1].reasoning.label().endswith(" 0 s")  # a second in
                 ),
                 lambda: (grab("thinking-streaming.png"), when(lambda: not window.controller.answering, done)),
                 every=20,
             )
 
         def done() -> None:
-            QTimer.singleShot(300, lambda: (grab("thinking-collapsed.png"), window.close()))
+            QTimer.singleShot(300, lambda: (from_first_answer(), QTimer.singleShot(300, finish)))
+
+        def finish() -> None:
+            grab("thinking-collapsed.png")
+            window.close()
 
         window.composer.think.setChecked(True)
         when(loaded, first)
     else:
-        when(loaded, lambda: QTimer.singleShot(500, lambda: (grab("dark-theme.png"), window.close())))
+        when(
+            loaded,
+            lambda: QTimer.singleShot(
+                500,
+                lambda: (
+                    from_first_answer(),
+                    QTimer.singleShot(300, lambda: (grab("dark-theme.png"), window.close())),
+                ),
+            ),
+        )
     app.exec()
 
 
