@@ -1,6 +1,7 @@
 """Screenshots of the window's new look: first run, a conversation with versions and a long reasoning.
 
-    xvfb-run -a -s "-screen 0 1280x860x24" .venv/bin/python tools/screenshot_window.py docs/screenshots [NAME...]
+    xvfb-run -a -s "-screen 0 1280x860x24" .venv/bin/python tools/screenshot_window.py docs/screenshots \\
+        [NAME...]
 
 Each image is a 1200×800 window in a fresh data dir (one process per image: the theme and the
 language are chosen when the window is built). No model is loaded and nothing is fetched: the
@@ -46,19 +47,19 @@ EN = {
     "question": "How do I read a 40 GB log file line by line in Python without running out of memory?",
     "answer_v1": (
         "Iterate over the file object: it reads one line at a time.\n\n"
-        "```python\nwith open(\"server.log\") as f:\n    for line in f:\n        handle(line)\n```\n"
+        '```python\nwith open("server.log") as f:\n    for line in f:\n        handle(line)\n```\n'
     ),
     "answer": (
         "A file object is a **lazy iterator**: looping over it reads one line at a time, so memory "
         "stays flat however large the file is.\n\n"
         "```python\n"
         "# count the errors in a huge log, one line in memory at a time\n"
-        "with open(\"server.log\", encoding=\"utf-8\", errors=\"replace\") as f:\n"
-        "    errors = sum(1 for line in f if \"ERROR\" in line)\n"
-        "print(f\"{errors:,} errors\")\n"
+        'with open("server.log", encoding="utf-8", errors="replace") as f:\n'
+        '    errors = sum(1 for line in f if "ERROR" in line)\n'
+        'print(f"{errors:,} errors")\n'
         "```\n\n"
         "- `with` closes the file even if an exception is raised\n"
-        "- `errors=\"replace\"` keeps one bad byte from stopping the run\n"
+        '- `errors="replace"` keeps one bad byte from stopping the run\n'
         "- avoid `f.read()` and `f.readlines()`: they load the whole file\n"
     ),
     "followup": "And if the lines are JSON?",
@@ -94,18 +95,18 @@ ZH = {
     "question": "用 Python 怎么逐行读取一个 40 GB 的日志文件，又不会把内存用光？",
     "answer_v1": (
         "直接遍历文件对象即可：它每次只读入一行。\n\n"
-        "```python\nwith open(\"server.log\") as f:\n    for line in f:\n        handle(line)\n```\n"
+        '```python\nwith open("server.log") as f:\n    for line in f:\n        handle(line)\n```\n'
     ),
     "answer": (
         "文件对象本身就是一个**惰性迭代器**：逐行遍历时每次只读入一行，内存占用与文件大小无关。\n\n"
         "```python\n"
         "# 统计超大日志里的错误行：内存里始终只有当前这一行\n"
-        "with open(\"server.log\", encoding=\"utf-8\", errors=\"replace\") as f:\n"
-        "    errors = sum(1 for line in f if \"错误\" in line)\n"
-        "print(f\"共 {errors:,} 行错误\")\n"
+        'with open("server.log", encoding="utf-8", errors="replace") as f:\n'
+        '    errors = sum(1 for line in f if "错误" in line)\n'
+        'print(f"共 {errors:,} 行错误")\n'
         "```\n\n"
         "- `with` 语句保证出错时文件也会被关闭\n"
-        "- `errors=\"replace\"` 会替换无法解码的字节，读取不会中途失败\n"
+        '- `errors="replace"` 会替换无法解码的字节，读取不会中途失败\n'
         "- 不要用 `f.read()` 或 `f.readlines()`：它们会把整个文件读进内存\n"
     ),
     "followup": "如果每一行都是 JSON 呢？",
@@ -238,7 +239,11 @@ def shoot(out: Path, name: str) -> None:
         wait_until(lambda: len(window.view.widgets) >= 4)
         settle()
         view = window.view
-        answer = next(w for w in view.widgets if w.message.role == "assistant" and len(w.message.reasoning or "") > 10_000)
+        answer = next(
+            w
+            for w in view.widgets
+            if w.message.role == "assistant" and len(w.message.reasoning or "") > 10_000
+        )
         if kind == "expanded":
             assert answer.reasoning is not None
             answer.reasoning.set_expanded(True)
@@ -277,7 +282,9 @@ def main() -> int:
                 "HF_ENDPOINT": closed_port_url(),
                 "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "xcb"),
             }
-            failed |= subprocess.run([sys.executable, __file__, str(out), "--child", name], env=env).returncode
+            failed |= subprocess.run(
+                [sys.executable, __file__, str(out), "--child", name], env=env
+            ).returncode
     return 1 if failed else 0
 
 
