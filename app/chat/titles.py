@@ -48,5 +48,7 @@ def clean_title(text: str | None) -> str | None:
     for prefix in _PREFIXES:
         if line.lower().startswith(prefix):
             line = line[len(prefix) :].strip(_TRIM)
+    for mark in ("**", "__", "`"):  # Markdown emphasis and code inside: the list shows plain text
+        line = line.replace(mark, "")
     line = line.rstrip(_END_PUNCTUATION).strip(_TRIM)
     return title_from(line) if line else None

@@ -78,6 +78,21 @@ class AnswerView(QTextBrowser):
         self.markdown = text
         self._apply(self._stream.finish(text))
         self._stream = None
+        self._drop_trailing_block()
+
+    def _drop_trailing_block(self) -> None:
+        """Streaming leaves an empty paragraph after the last block (where the next one would have
+        gone): without it the answer is as tall as when it is opened again from the history."""
+        doc = self.document()
+        last = doc.lastBlock()
+        if doc.blockCount() < 2 or last.length() > 1:
+            return
+        cursor = QTextCursor(last)
+        cursor.movePosition(QTextCursor.MoveOperation.PreviousCharacter)
+        if cursor.currentTable() is not None:
+            return  # a table (a code block) must be followed by a block
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
 
     def _apply(self, update: Any) -> None:
         if getattr(update, "restart", False):
@@ -90,11 +105,13 @@ class AnswerView(QTextBrowser):
         cursor.removeSelectedText()
         _plain_block(cursor)
         if update.append_html:
+            _join_table(cursor, update.append_html)
             cursor.insertHtml(self._localized(update.append_html))
             cursor.insertBlock()
             _plain_block(cursor)
             self._tail_start = cursor.position()
         if update.tail_html:
+            _join_table(cursor, update.tail_html)
             cursor.insertHtml(self._localized(update.tail_html))
         cursor.endEditBlock()
         self._code_blocks = list(self._stream.code_blocks) if self._stream else self._code_blocks
@@ -143,3 +160,15 @@ def _plain_block(cursor: QTextCursor) -> None:
     if text_list is not None:
         text_list.remove(cursor.block())
     cursor.setBlockFormat(QTextBlockFormat())
+
+
+def _join_table(cursor: QTextCursor, html_text: str) -> None:
+    """A code block (a table) inserted into the empty paragraph left for what comes next would keep
+    that paragraph as a blank line above it; drop the paragraph so the table follows the text,
+    as it does when the whole answer is rendered at once."""
+    if not html_text.lstrip().startswith("<table") or cursor.block().length() > 1 or cursor.position() == 0:
+        return
+    before = QTextCursor(cursor)
+    before.movePosition(QTextCursor.MoveOperation.PreviousCharacter)
+    if before.currentTable() is None:
+        cursor.deletePreviousChar()

@@ -114,6 +114,7 @@ class LoadSettingsDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.load_button = QPushButton(self.tr("Load"))
         self.load_button.setDefault(True)
+        self.load_button.setProperty("primary", True)  # the accent: the style sheet's main action
         self.buttons.addButton(self.load_button, QDialogButtonBox.ButtonRole.AcceptRole)
         reset = self.buttons.addButton(QDialogButtonBox.StandardButton.RestoreDefaults)
         reset.clicked.connect(self.reset)

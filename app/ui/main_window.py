@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.settings_button.clicked.connect(self.edit_conversation_settings)
         header = QHBoxLayout()
         header.setContentsMargins(16, 8, 12, 0)
+        header.setSpacing(8)
         header.addWidget(self.title, 1)
         header.addWidget(self.remote_badge)
         header.addWidget(self.mode_badge)

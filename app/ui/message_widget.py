@@ -117,6 +117,7 @@ class MessageWidget(QFrame):
         else:
             who = QLabel(f"{MODEL_MARK} " + model_label(message.model, message.remote))
             who.setObjectName("role")  # the style sheet: #role, a small muted line
+            who.setContentsMargins(4, 0, 0, 0)  # in line with the answer's text (its document margin)
             outer.addWidget(who)
             body = outer
             if message.think or message.reasoning:

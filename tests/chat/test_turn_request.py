@@ -51,5 +51,6 @@ def test_model_titles_are_cleaned() -> None:
     assert clean_title("**标题：大文件读取**") == "大文件读取"
     assert clean_title("  \n  ") is None and clean_title(None) is None
     assert clean_title("Why is the sky blue?") == "Why is the sky blue?"
+    assert clean_title("The **2027** budget in `euros`") == "The 2027 budget in euros"
     request = title_request([ChatMessage("user", "hi")])
     assert not request.enable_thinking and request.max_tokens is not None and request.max_tokens <= 32
