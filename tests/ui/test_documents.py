@@ -196,7 +196,7 @@ def test_a_small_context_carries_passages_or_says_why_not(
 def test_documents_go_to_a_server_budgeted_by_the_estimate(
     qtbot: QtBot, fake: FakeOpenAI, small_pdf: Path
 ) -> None:
-    from tests.ui.test_remote_window import connect
+    from tests.ui.test_remote_window import connect, turns
 
     window = open_window(qtbot, None)
     connect(qtbot, window, fake.base_url)
@@ -205,6 +205,6 @@ def test_documents_go_to_a_server_budgeted_by_the_estimate(
     send(qtbot, window, "What is the budget for 2027?")
     answer = window.view.widgets[-1]
     assert answer.message.status == "complete" and answer.sources.sources[0].page == 2
-    sent = fake.chats[-1].body["messages"][-1]["content"]
+    sent = turns(fake)[-1].body["messages"][-1]["content"]  # not the title's request after it
     assert sent.startswith(WHOLE_HEAD) and "40,000 euros" in sent
     window.close()
