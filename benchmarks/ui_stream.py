@@ -101,8 +101,12 @@ class FakeEngine:
         self._cancel = threading.Event()
 
     def generate(self, request: GenerationRequest) -> Iterator[StreamEvent]:
-        events: list[StreamEvent] = [Reasoning(t) for t in self.reasoning]
+        # As the engine does: no reasoning with thinking off, no more than max_tokens (the title
+        # the window asks for after the first answer is a few tokens, not another long answer).
+        events: list[StreamEvent] = [Reasoning(t) for t in self.reasoning] if request.enable_thinking else []
         events += [Answer(t) for t in self.answer]
+        if request.max_tokens is not None:
+            events = events[: request.max_tokens]
         start = time.perf_counter()
         sent = 0
         while sent < len(events) and not self._cancel.is_set():
