@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 class Stage(enum.IntEnum):
@@ -41,11 +42,27 @@ class Stage(enum.IntEnum):
 
 
 @dataclass(frozen=True)
-class ChatMessage:
-    """One turn of a conversation. Assistant turns hold the final answer only."""
+class ToolCallRequest:
+    """A call the model asked for (in an assistant turn)."""
 
-    role: str
+    id: str  # unique within the turn: "call_1", "call_2", …
+    name: str
+    arguments: dict[str, Any]  # the parsed JSON object ({} when it could not be parsed)
+    raw: str = ""  # the JSON as the model wrote it
+    error: str | None = None  # why it could not be parsed: such a call is not run, the model is told
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One turn of a conversation. Assistant turns hold the final answer (and, within the current
+    tool-using turn, the reasoning and the calls they asked for); tool turns hold one result."""
+
+    role: str  # "system" | "user" | "assistant" | "tool"
     content: str
+    reasoning: str = ""  # assistant: sent back only for steps of the current tool-using turn
+    tool_calls: tuple[ToolCallRequest, ...] = ()  # assistant
+    tool_call_id: str | None = None  # tool: which call this answers
+    name: str | None = None  # tool: the tool's name
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,8 @@ class GenerationRequest:
     thinking_budget: int | None = None
     max_tokens: int | None = None
     sampling: Sampling = field(default_factory=Sampling)
+    # OpenAI form: {"type": "function", "function": {"name", "description", "parameters"}}
+    tools: tuple[dict[str, Any], ...] = ()
 
 
 # --------------------------------------------------------------------- commands
@@ -166,10 +185,19 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A complete call in the answer (never one written inside the reasoning)."""
+
+    call: ToolCallRequest
+
+
+@dataclass(frozen=True)
 class Done:
     """The end of one turn, with its counts and timings."""
 
-    finish_reason: str  # "stop" | "length" | "budget" | "cancelled"
+    # "stop" | "length" | "budget" | "cancelled" | "tool_calls" (the answer asked for calls: the caller
+    # runs them and generates again with the results)
+    finish_reason: str
     prompt_tokens: int
     evaluated_prompt_tokens: int
     completion_tokens: int
@@ -181,12 +209,12 @@ class Done:
     reasoning_unclosed: bool = False
 
 
-StreamEvent = Reasoning | Answer | Notice | Done
+StreamEvent = Reasoning | Answer | Notice | ToolCall | Done
 
 
 def event_to_json(event: StreamEvent) -> dict[str, object]:
-    """The CLI's ``--json`` shape: ``{"event": "answer", "text": …}`` and so on."""
-    name = type(event).__name__.lower()
+    """The CLI's ``--json`` shape: ``{"event": "answer", "text": …}``, ``{"event": "tool_call", …}``."""
+    name = "tool_call" if isinstance(event, ToolCall) else type(event).__name__.lower()
     return {"event": name, **asdict(event)}
 
 
