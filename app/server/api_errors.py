@@ -7,6 +7,8 @@ InternalServerError) and show ``message``: it is written for people.
 
 from __future__ import annotations
 
+import reprlib
+
 from app.backend import errors
 from app.backend.shared_engine import EngineBusyError
 
@@ -24,6 +26,16 @@ TYPES = {
     500: "server_error",
     503: "service_unavailable",
 }
+
+
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = _SHOW.maxother = 40
+_SHOW.maxlevel = 2
+
+
+def shown(value: object) -> str:
+    """A short, bounded repr of a client's value for a message (never the whole of it)."""
+    return _SHOW.repr(value)
 
 
 class ApiError(Exception):
@@ -51,6 +63,14 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, object]:
         return {"error": {"message": self.message, "type": self.type, "code": self.code, "param": self.param}}
+
+
+def bad(message: str, param: str | None, code: str | None = None) -> ApiError:
+    return ApiError(400, message, param=param, code=code)
+
+
+def unsupported(param: str, why: str) -> ApiError:
+    return bad(f"{param} is not supported by QwenDesk's local API server: {why}", param, "unsupported")
 
 
 def from_engine_error(exc: errors.EngineError) -> ApiError:

@@ -10,31 +10,18 @@ ignored, as OpenAI-compatible servers do.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import re
-import reprlib
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any
 
 from app.backend.errors import InvalidRequestError
 from app.backend.protocol import ChatMessage, GenerationRequest, Sampling
 from app.backend.sampling import resolve
-from app.server.api_errors import ApiError
+from app.server.api_errors import bad, shown, unsupported
 
 MAX_STOP_STRINGS = 4
 ROLE_ALIASES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
-MAX_DEPTH = 32  # OpenAI's bodies nest 5 deep; json's own limit is the interpreter's recursion
 MAX_INT = 2**63 - 1
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # json.loads joins proper pairs; any left is alone
-_SHOW = reprlib.Repr()
-_SHOW.maxstring = _SHOW.maxother = 40
-_SHOW.maxlevel = 2
-
-
-def shown(value: object) -> str:
-    """A short, bounded repr of a client's value for a message (never the whole of it)."""
-    return _SHOW.repr(value)
 
 
 @dataclass(frozen=True)
@@ -46,68 +33,6 @@ class ChatCall:
     stream: bool = False
     include_usage: bool = False
     stop: tuple[str, ...] = ()
-
-
-def parse_json(data: bytes) -> Any:
-    """The request body as JSON, or a 400: not JSON, NaN/Infinity, too deep, or not valid Unicode."""
-    try:
-        body = json.loads(data, parse_constant=_no_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, f"The request body is not valid JSON: {exc}", code="invalid_json") from None
-    except RecursionError:
-        _too_deep()
-    except ValueError:  # NaN/Infinity, or an integer of thousands of digits
-        raise ApiError(
-            400,
-            "The request body is not valid JSON: NaN, Infinity and numbers with thousands of digits are "
-            "not accepted.",
-            code="invalid_json",
-        ) from None
-    _check_tree(body)
-    return body
-
-
-def _no_constant(name: str) -> NoReturn:
-    raise ValueError(name)
-
-
-def _too_deep() -> NoReturn:
-    raise ApiError(
-        400, f"The request body nests deeper than {MAX_DEPTH} levels.", code="invalid_json"
-    ) from None
-
-
-def _check_tree(body: Any) -> None:
-    """Depth within MAX_DEPTH, and no lone surrogate in any string (UTF-8 cannot carry one)."""
-    stack: list[tuple[Any, int]] = [(body, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, str):
-            if LONE_SURROGATE.search(value):
-                raise ApiError(
-                    400,
-                    "The request body has text that is not valid Unicode (a lone surrogate such as "
-                    "\\ud800): send UTF-8 text.",
-                    code="invalid_text",
-                )
-            continue
-        if isinstance(value, dict):
-            items: list[Any] = [*value.keys(), *value.values()]
-        elif isinstance(value, list):
-            items = value
-        else:
-            continue
-        if depth > MAX_DEPTH:
-            _too_deep()
-        stack.extend((item, depth + 1) for item in items)
-
-
-def bad(message: str, param: str | None, code: str | None = None) -> ApiError:
-    return ApiError(400, message, param=param, code=code)
-
-
-def unsupported(param: str, why: str) -> ApiError:
-    return bad(f"{param} is not supported by QwenDesk's local API server: {why}", param, "unsupported")
 
 
 def _number(body: dict[str, Any], name: str) -> float | None:

@@ -24,8 +24,9 @@ from urllib.parse import unquote, urlsplit
 from app.backend.errors import EngineError
 from app.server.access import bearer_ok, host_header_ok, origin_ok
 from app.server.api_errors import ApiError, ClientGoneError, from_engine_error, model_not_found
-from app.server.chat_request import ChatCall, parse_chat_request, parse_json
+from app.server.chat_request import ChatCall, parse_chat_request
 from app.server.completion import REASONING, Delta, Finish, run_completion
+from app.server.json_body import parse_json
 from app.server.shapes import Completion, model_list
 
 if TYPE_CHECKING:

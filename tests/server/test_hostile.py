@@ -23,7 +23,7 @@ from app.backend.protocol import Sampling
 from app.backend.sampling import resolve
 from app.backend.shared_engine import SharedEngine
 from app.server import ApiServer
-from app.server.chat_request import MAX_DEPTH
+from app.server.json_body import MAX_DEPTH
 from tests.server.conftest import HI, RecordingEngine, model_of, raw_request, running_server, wait_until
 
 Served = tuple[ApiServer, SharedEngine, RecordingEngine]
