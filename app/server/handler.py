@@ -25,7 +25,7 @@ from app.backend.errors import EngineError
 from app.server.access import bearer_ok, host_header_ok, origin_ok
 from app.server.api_errors import ApiError, ClientGoneError, from_engine_error, model_not_found
 from app.server.chat_request import ChatCall, parse_chat_request
-from app.server.completion import REASONING, Delta, Finish, run_completion
+from app.server.completion import REASONING, CallDelta, Delta, Item, run_completion
 from app.server.json_body import parse_json
 from app.server.shapes import Completion, model_list
 
@@ -232,22 +232,26 @@ class ApiHandler(BaseHTTPRequestHandler):
                     raise from_engine_error(exc) from None
                 self._stream(chain([first], events), call, model)
 
-    def _complete(self, items: Iterator[Delta | Finish], model: str) -> None:
+    def _complete(self, items: Iterator[Item], model: str) -> None:
         parts: dict[str, list[str]] = {REASONING: [], "content": []}
+        calls: list[dict[str, Any]] = []
         for item in items:
             if self._client_gone():
                 raise ClientGoneError()
             if isinstance(item, Delta):
                 parts[item.field].append(item.text)
                 continue
+            if isinstance(item, CallDelta):
+                calls.append(item.call)
+                continue
             reasoning = "".join(parts[REASONING]) or None
             body = Completion(model).message(
-                "".join(parts["content"]), reasoning, item.finish_reason, item.done
+                "".join(parts["content"]), reasoning, item.finish_reason, item.done, calls
             )
             self._send_json(200, body)
             return
 
-    def _stream(self, items: Iterator[Delta | Finish], call: ChatCall, model: str) -> None:
+    def _stream(self, items: Iterator[Item], call: ChatCall, model: str) -> None:
         response = Completion(model)
         usage = call.include_usage
         self.send_response(200)
@@ -263,6 +267,10 @@ class ApiHandler(BaseHTTPRequestHandler):
                     raise ClientGoneError()
                 if isinstance(item, Delta):
                     self._event(response.chunk({item.field: item.text}, with_usage=usage))
+                    continue
+                if isinstance(item, CallDelta):
+                    delta = {"tool_calls": [{"index": item.index, **item.call}]}
+                    self._event(response.chunk(delta, with_usage=usage))
                     continue
                 self._event(response.chunk({}, item.finish_reason, with_usage=usage))
                 if usage:

@@ -2,7 +2,10 @@
 
 Reasoning goes in ``reasoning_content`` (message and stream deltas), apart
 from ``content``, as vLLM's reasoning parsers do; clients that do not know the
-field simply see the answer.
+field simply see the answer. Tool calls are OpenAI's ``tool_calls``: whole in the
+message, and one whole call per ``delta.tool_calls`` chunk when streaming (its
+``index``, ``id``, ``type``, name and complete arguments), which OpenAI's
+clients accumulate like fragments.
 """
 
 from __future__ import annotations
@@ -83,14 +86,25 @@ class Completion:
     def _head(self, obj: str) -> dict[str, Any]:
         return {"id": self.id, "object": obj, "created": self.created, "model": self.model}
 
-    def message(self, content: str, reasoning: str | None, finish_reason: str, done: Done) -> dict[str, Any]:
-        """The whole answer (``stream: false``)."""
+    def message(
+        self,
+        content: str,
+        reasoning: str | None,
+        finish_reason: str,
+        done: Done,
+        tool_calls: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The whole answer (``stream: false``); with tool calls, empty content is null, as OpenAI's."""
+        message: dict[str, Any] = {"role": "assistant", "content": content, "reasoning_content": reasoning}
+        if tool_calls:
+            message["content"] = content or None
+            message["tool_calls"] = tool_calls
         return {
             **self._head("chat.completion"),
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": content, "reasoning_content": reasoning},
+                    "message": message,
                     "logprobs": None,
                     "finish_reason": finish_reason,
                 }

@@ -21,6 +21,7 @@ One connection, used from the thread that opened it (sqlite3 enforces that).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import json
 import logging
@@ -44,6 +45,8 @@ from app.store.models import (
     STATUSES,
     Conversation,
     Message,
+    ToolCard,
+    check_tool_card,
 )
 from app.store.ownership import Owner, is_alive
 from app.store.schema import ensure_document_index, ensure_search_index, migrate, transaction
@@ -51,6 +54,7 @@ from app.store.schema import ensure_document_index, ensure_search_index, migrate
 log = logging.getLogger("qwendesk.store")
 DB_FILE = "chats.sqlite3"
 FTS_MIN_CHARS = 3  # the trigram tokenizer cannot match anything shorter
+INTERRUPTED_CALL = "Not finished: QwenDesk closed while this call was waiting or running."
 
 _SET_BY_STORE = {
     "id",
@@ -497,7 +501,32 @@ class ChatStore(AttachmentsMixin):
                 "WHERE id = ? AND status = 'streaming'",
                 [(now, i) for i in orphans],
             )
-        return cur.rowcount
+            count = cur.rowcount
+            self._settle_cards(orphans, now)
+        return count
+
+    def _settle_cards(self, message_ids: list[int], now: float) -> None:
+        """Cards of interrupted answers that were still waiting or running can never finish."""
+        for mid in message_ids:  # few: the answers one dead process was writing
+            row = self._conn.execute(
+                "SELECT id, tool_cards FROM messages WHERE id = ? "
+                "AND status = 'interrupted' AND tool_cards IS NOT NULL",
+                (mid,),
+            ).fetchone()
+            if row is None:
+                continue
+            cards = _tool_cards(row["tool_cards"], row["id"])
+            if not any(c.state in ("waiting", "running") for c in cards):
+                continue
+            settled = [
+                dataclasses.replace(c, state="failed", is_error=True, ended=now, result=INTERRUPTED_CALL)
+                if c.state in ("waiting", "running")
+                else c
+                for c in cards
+            ]
+            self._conn.execute(
+                "UPDATE messages SET tool_cards = ? WHERE id = ?", (_tool_cards_json(settled), row["id"])
+            )
 
     def _require_message_in(self, conversation_id: int, message_id: int) -> None:
         row = self._conn.execute(
@@ -573,7 +602,36 @@ def _message_values(fields: Mapping[str, Any]) -> dict[str, Any]:
     _check_text(fields, "content", "reasoning")
     if "status" in fields and fields["status"] not in STATUSES:
         raise ValueError(f"unknown status {fields['status']!r} (expected one of: {', '.join(STATUSES)})")
-    return dict(fields)
+    values = dict(fields)
+    if "tool_cards" in values:
+        values["tool_cards"] = _tool_cards_json(values["tool_cards"])
+    return values
+
+
+def _tool_cards_json(cards: Any) -> str | None:
+    """ToolCards (or their dicts) as a JSON list, checked; none is NULL."""
+    if cards is None:
+        return None
+    if isinstance(cards, (str, bytes, Mapping)):
+        raise TypeError(f"tool_cards must be a sequence of ToolCard, not {type(cards).__name__}")
+    checked = [check_tool_card(c) if isinstance(c, ToolCard) else ToolCard.from_dict(c) for c in cards]
+    if not checked:
+        return None
+    return json.dumps([c.to_dict() for c in checked], ensure_ascii=False, allow_nan=False)
+
+
+def _tool_cards(text: str | None, message_id: int) -> tuple[ToolCard, ...]:
+    """The cards of a row; a damaged list is logged and shown as none, the answer still opens."""
+    if text is None:
+        return ()
+    try:
+        data = json.loads(text)
+        if not isinstance(data, list):
+            raise TypeError("not a list")
+        return tuple(ToolCard.from_dict(d) for d in data)
+    except (ValueError, TypeError) as exc:
+        log.warning("message %s: unreadable tool cards (%s); shown without them", message_id, exc)
+        return ()
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:
@@ -589,4 +647,5 @@ def _message(row: sqlite3.Row) -> Message:
     d["thinking_budget_hit"] = bool(d["thinking_budget_hit"])
     if d["reasoning_collapsed"] is not None:
         d["reasoning_collapsed"] = bool(d["reasoning_collapsed"])
+    d["tool_cards"] = _tool_cards(d["tool_cards"], d["id"])
     return Message(**d)

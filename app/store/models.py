@@ -7,13 +7,87 @@ are unix seconds (``time.time()``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 ROLES = ("user", "assistant")
 # "streaming": being generated now (or the app died while it was: see mark_interrupted);
 # "interrupted": the app died mid-answer; "cancelled": the user stopped it; "error": the engine failed.
 STATUSES = ("complete", "streaming", "interrupted", "cancelled", "error")
 SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "presence_penalty", "seed")
+# A tool call's card: waiting for the user's approval, running, done, failed (the tool's error, a call
+# that could not be run, or one cut off), denied by the user.
+TOOL_STATES = ("waiting", "running", "done", "failed", "denied")
+
+
+@dataclass(frozen=True)
+class ToolCard:
+    """One tool call inside an answer, as its card shows it and the history keeps it.
+
+    ``text_offset`` is where in the answer's text (``Message.content``) the call came, so the card
+    sits between the text before and after it; ``round`` is which generation of the turn asked for
+    it (calls of one round were sent back together). Everything here is data from the model or a
+    tool: it is shown and exported as text, never interpreted.
+    """
+
+    id: str
+    server: str
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    raw: str = ""  # the call as the model wrote it (what a card shows when it did not parse)
+    state: str = "waiting"
+    result: str = ""
+    is_error: bool = False
+    truncated: bool = False  # the host cut the result to its size cap
+    started: float | None = None
+    ended: float | None = None
+    text_offset: int = 0
+    round: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ToolCard:
+        """A checked card; keys it does not know are ignored (a later version may add some)."""
+        if not isinstance(data, Mapping):
+            raise TypeError(f"a tool card must be a mapping, not {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        return check_tool_card(cls(**{k: v for k, v in data.items() if k in known}))
+
+
+def check_tool_card(card: ToolCard) -> ToolCard:
+    """Raise ValueError/TypeError unless ``card`` would round-trip through the store's JSON."""
+    for name in ("id", "server", "name", "raw", "result"):
+        if not isinstance(getattr(card, name), str):
+            raise TypeError(f"tool card {name} must be a str, not {type(getattr(card, name)).__name__}")
+    if card.state not in TOOL_STATES:
+        known = ", ".join(TOOL_STATES)
+        raise ValueError(f"unknown tool card state {card.state!r} (expected one of: {known})")
+    if not isinstance(card.arguments, dict):
+        raise TypeError(f"tool card arguments must be a dict, not {type(card.arguments).__name__}")
+    try:
+        json.dumps(card.arguments, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"tool card arguments are not JSON: {exc}") from None
+    for name in ("is_error", "truncated"):
+        if not isinstance(getattr(card, name), bool):
+            raise TypeError(f"tool card {name} must be a bool")
+    for name in ("started", "ended"):
+        value = getattr(card, name)
+        ok = value is None or (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        )
+        if not ok:
+            raise ValueError(f"tool card {name} must be a finite number or None, not {value!r}")
+    for name in ("text_offset", "round"):
+        value = getattr(card, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"tool card {name} must be an int ≥ 0, not {value!r}")
+    return card
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,6 +143,8 @@ class Message:
     error: str | None = None
     sent_content: str | None = None  # user messages: the text sent with documents; None = content
     remote: str | None = None  # assistant messages: the server (host:port) that wrote it; None = local
+    # Assistant messages: the tool calls of the turn, in order; the answer's text stays in ``content``.
+    tool_cards: tuple[ToolCard, ...] = ()
     created_at: float
     updated_at: float
 

@@ -289,6 +289,13 @@ def _v7_branches(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v8_tool_cards(conn: sqlite3.Connection) -> None:
+    # An answer's tool calls (app.store.models.ToolCard) as a JSON list; NULL = none. One column,
+    # not a table: the cards are written with the answer at each streaming checkpoint and always
+    # read with it, and no query looks inside them.
+    conn.execute("ALTER TABLE messages ADD COLUMN tool_cards TEXT")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_tables,
@@ -298,6 +305,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v5_remote,
     _v6_stream_owner,
     _v7_branches,
+    _v8_tool_cards,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
