@@ -4,6 +4,13 @@ Opt-in (``qwendesk serve`` or the switch in the window's settings), bound to
 localhost unless the user explicitly allows the network and sets an API key.
 Standard library only: it is a single-user bridge to one engine that runs one
 generation at a time, so no web framework is worth its weight in the bundle.
+
+Function calling follows OpenAI's ``tools`` / ``tool_calls`` so agent frameworks
+can drive a local Qwen3: tools are rendered by the model's own chat template, the
+engine parses its ``<tool_call>`` blocks, and calls come back whole (one
+``delta.tool_calls`` chunk per call when streaming) with ``finish_reason:
+"tool_calls"``. ``tool_choice`` "auto" and "none" only: nothing here can force a
+call, so "required" and named functions are refused (see ``tool_request``).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """``POST /v1/chat/completions`` bodies → a :class:`GenerationRequest` and the call's options.
 
 Pure parsing and validation: everything is checked before the request waits
-for the engine, and every refusal names the parameter. Features a local Qwen3
-text model cannot honour here (tools, images, several choices, logprobs,
+for the engine, and every refusal names the parameter. Tools and tool turns are
+parsed by :mod:`app.server.tool_request`. Features a local Qwen3 text model
+cannot honour here (forced tool calls, images, several choices, logprobs,
 structured output) are refused, not silently ignored; unknown extras are
 ignored, as OpenAI-compatible servers do.
 """
@@ -18,9 +19,16 @@ from app.backend.errors import InvalidRequestError
 from app.backend.protocol import ChatMessage, GenerationRequest, Sampling
 from app.backend.sampling import resolve
 from app.server.api_errors import bad, shown, unsupported
+from app.server.tool_request import parse_tool_calls, parse_tools, tool_message
 
 MAX_STOP_STRINGS = 4
-ROLE_ALIASES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant"}
+ROLE_ALIASES = {
+    "system": "system",
+    "developer": "system",
+    "user": "user",
+    "assistant": "assistant",
+    "tool": "tool",
+}
 MAX_INT = 2**63 - 1
 
 
@@ -81,6 +89,7 @@ def parse_chat_request(body: object) -> ChatCall:
     model = body.get("model")
     if not isinstance(model, str) or not model:
         raise bad("model is required: the id GET /v1/models lists.", "model")
+    tools = parse_tools(body)
     messages = parse_messages(body.get("messages"))
     enable_thinking = _thinking_switch(body)
     sampling = _sampling(body, enable_thinking)
@@ -102,6 +111,7 @@ def parse_chat_request(body: object) -> ChatCall:
         thinking_budget=budget,
         max_tokens=max_tokens,
         sampling=sampling,
+        tools=tools,
     )
     return ChatCall(
         model=model, request=request, stream=stream, include_usage=include_usage, stop=_stop(body)
@@ -112,13 +122,9 @@ def _refuse_unsupported(body: dict[str, Any]) -> None:
     n = body.get("n")
     if n is not None and n != 1:
         raise unsupported("n", "it generates one choice per request (n=1).")
-    if body.get("tools"):
-        raise unsupported("tools", "tool calling is not available; send the conversation as text.")
-    if body.get("tool_choice") not in (None, "none", "auto"):
-        raise unsupported("tool_choice", "tool calling is not available.")
     for legacy in ("functions", "function_call"):
         if body.get(legacy):
-            raise unsupported(legacy, "function calling is not available.")
+            raise unsupported(legacy, "this is the deprecated form: send tools (and tool_choice).")
     if body.get("logprobs"):
         raise unsupported("logprobs", "log probabilities are not reported.")
     if body.get("top_logprobs"):
@@ -133,28 +139,36 @@ def _refuse_unsupported(body: dict[str, Any]) -> None:
 
 
 def parse_messages(value: object) -> tuple[ChatMessage, ...]:
-    """System, user and assistant turns as text; reasoning a client sends back is dropped."""
+    """System, user, assistant (with its tool calls) and tool turns; reasoning a client sends back is
+    dropped."""
     if not isinstance(value, list) or not value:
         raise bad("messages must be a non-empty list of {role, content} objects.", "messages")
     out = []
+    names: dict[str, str] = {}  # tool call id → name, for tool turns that do not say it
     for i, item in enumerate(value):
         where = f"messages[{i}]"
         if not isinstance(item, dict):
             raise bad(f"{where} must be an object with role and content.", where)
         role = item.get("role")
-        if role in ("tool", "function"):
-            raise unsupported(
-                f"{where}.role", f"{role!r} messages need tool calling, which is not available."
-            )
+        if role == "function":
+            raise unsupported(f"{where}.role", "'function' is the deprecated form: send 'tool' messages.")
         if not isinstance(role, str) or role not in ROLE_ALIASES:
-            raise bad(f"{where}.role must be system, user or assistant (got {shown(role)}).", f"{where}.role")
-        if role == "assistant" and (item.get("tool_calls") or item.get("function_call")):
-            raise unsupported(f"{where}.tool_calls", "tool calling is not available.")
-        out.append(ChatMessage(ROLE_ALIASES[role], _content(item.get("content"), role, where)))
-    if out[-1].role != "user":
+            raise bad(
+                f"{where}.role must be system, user, assistant or tool (got {shown(role)}).", f"{where}.role"
+            )
+        if role == "assistant" and item.get("function_call"):
+            raise unsupported(f"{where}.function_call", "the deprecated form: send tool_calls.")
+        content = _content(item.get("content"), role, where)
+        if role == "tool":
+            out.append(tool_message(item, content, where, names))
+            continue
+        calls = parse_tool_calls(item.get("tool_calls"), where) if role == "assistant" else ()
+        names.update((call.id, call.name) for call in calls)
+        out.append(ChatMessage(ROLE_ALIASES[role], content, tool_calls=calls))
+    if out[-1].role not in ("user", "tool"):
         raise bad(
-            "The last message must be the user's: the server answers it (assistant prefill is not "
-            "supported).",
+            "The last message must be the user's or a tool result: the server answers it (assistant "
+            "prefill is not supported).",
             "messages",
         )
     return tuple(out)

@@ -46,9 +46,14 @@ class RecordingEngine(Engine):
 
 @contextmanager
 def running_server(
-    tmp: Path, model: Path | None, *, n_ctx: int = 512, **options: Any
+    tmp: Path,
+    model: Path | None,
+    *,
+    n_ctx: int = 512,
+    engine_type: type[RecordingEngine] = RecordingEngine,
+    **options: Any,
 ) -> Iterator[tuple[ApiServer, SharedEngine, RecordingEngine]]:
-    engine = RecordingEngine(tmp)
+    engine = engine_type(tmp)
     shared = SharedEngine(engine)
     server = None
     try:

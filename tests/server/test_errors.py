@@ -85,7 +85,7 @@ def test_nothing_loaded_is_503(empty_server: ApiServer, client_for: Callable[...
     ("messages", "param"),
     [
         ([], "messages"),
-        ([{"role": "tool", "content": "42", "tool_call_id": "x"}, *HI], "messages[0].role"),
+        ([{"role": "tool", "content": "42"}, *HI], "messages[0].tool_call_id"),
         (
             [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}],
             "messages[0].content[0].type",
@@ -103,14 +103,14 @@ def test_bad_messages_are_400(
     assert error_of(info.value)["type"] == "invalid_request_error"
 
 
-def test_tools_and_other_unsupported_features_are_400(
+def test_forced_tool_calls_and_other_unsupported_features_are_400(
     scripted_server: Served, client_for: Callable[..., openai.OpenAI]
 ) -> None:
     server = scripted_server[0]
     client = client_for(server)
     tool = {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
     for options, param in (
-        ({"tools": [tool]}, "tools"),
+        ({"tools": [tool], "tool_choice": "required"}, "tool_choice"),
         ({"n": 2}, "n"),
         ({"logprobs": True}, "logprobs"),
         ({"response_format": {"type": "json_object"}}, "response_format"),
