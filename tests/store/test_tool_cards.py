@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,7 @@ SHELL = ToolCard(
 )
 
 
-def _answer(store: ChatStore, **fields: object) -> int:
+def _answer(store: ChatStore, **fields: Any) -> int:
     c = store.create_conversation("Tools")
     store.add_message(c.id, "user", "Weather in Zürich?")
     return store.add_message(c.id, "assistant", "Let me look. It will be sunny.", **fields).id
