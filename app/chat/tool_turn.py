@@ -136,6 +136,36 @@ def run_tool_turn(
     raise AssertionError("unreachable: the last round returns")
 
 
+def stored_steps(content: str, cards: Sequence[ToolCard]) -> list[ChatMessage]:
+    """An earlier answer that used tools, as the messages it was made of: each round's text and
+    calls, then one ``tool`` message per call, then the final text. No reasoning: only the current
+    tool-using turn is sent its reasoning back."""
+    messages: list[ChatMessage] = []
+    at = 0
+    for round_no in sorted({c.round for c in cards}):
+        group = [c for c in cards if c.round == round_no]
+        end = min(max(max(c.text_offset for c in group), at), len(content))
+        calls = tuple(
+            ToolCallRequest(c.id, c.exposed_name or c.name, dict(c.arguments), raw=c.raw) for c in group
+        )
+        messages.append(ChatMessage("assistant", content[at:end], tool_calls=calls))
+        messages.extend(
+            ChatMessage("tool", _stored_reply(c), tool_call_id=c.id, name=c.exposed_name or c.name)
+            for c in group
+        )
+        at = end
+    messages.append(ChatMessage("assistant", content[at:]))
+    return messages
+
+
+def _stored_reply(card: ToolCard) -> str:
+    if card.state == "denied":
+        return DENIED
+    if card.is_error and not card.result.strip():
+        return "The tool failed without saying why."
+    return card.result
+
+
 def _new_card(
     call: ToolCallRequest,
     by_name: dict[str, ToolInfoLike],
@@ -153,6 +183,7 @@ def _new_card(
         raw=call.raw,
         text_offset=text_offset,
         round=round_no,
+        exposed_name=call.name,
     )
     why = _not_runnable(call, by_name)
     if why is not None:
@@ -218,9 +249,7 @@ def _run_call(
             ended=clock(),
         )
     )
-    if is_error and not text.strip():
-        return "The tool failed without saying why."
-    return text
+    return _stored_reply(dataclasses.replace(card, result=text, is_error=is_error))
 
 
 def _call_until_cancelled(

@@ -46,6 +46,7 @@ class ToolCard:
     ended: float | None = None
     text_offset: int = 0
     round: int = 0
+    exposed_name: str = ""  # the name the model called it by (to send the call back in later turns)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -61,7 +62,7 @@ class ToolCard:
 
 def check_tool_card(card: ToolCard) -> ToolCard:
     """Raise ValueError/TypeError unless ``card`` would round-trip through the store's JSON."""
-    for name in ("id", "server", "name", "raw", "result"):
+    for name in ("id", "server", "name", "raw", "result", "exposed_name"):
         if not isinstance(getattr(card, name), str):
             raise TypeError(f"tool card {name} must be a str, not {type(getattr(card, name)).__name__}")
     if card.state not in TOOL_STATES:

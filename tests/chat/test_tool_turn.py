@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from app.backend.protocol import (
     ToolCallRequest,
 )
 from app.chat.tool_events import AlwaysAllowed, Decision, ToolCardEvent, ToolInfoLike, TurnEvent
-from app.chat.tool_turn import DENIED, STOPPED, run_tool_turn
+from app.chat.tool_turn import DENIED, STOPPED, run_tool_turn, stored_steps
 from app.store.models import ToolCard
 
 
@@ -369,3 +370,24 @@ def test_a_turn_without_calls_is_one_plain_round() -> None:
 def test_max_rounds_must_allow_one_generation() -> None:
     with pytest.raises(ValueError, match="max_rounds"):
         run(Engine(), Host(), Consent(), max_rounds=0)
+
+
+def test_a_stored_answer_turns_back_into_the_steps_the_model_saw() -> None:
+    engine = Engine(
+        [
+            Reasoning("r1"),
+            Answer("Let me check. "),
+            call(city="A"),
+            call("files__read", cid="call_2"),
+            done("tool_calls"),
+        ],
+        [Answer("Now B. "), call(city="B", cid="call_3"), done("tool_calls")],
+        [Answer("Both sunny."), done()],
+    )
+    events = run(engine, Host({"files__read": Result("", is_error=True)}), Consent("once", "deny", "once"))
+    content = "".join(e.text for e in events if isinstance(e, Answer))
+    steps = stored_steps(content, list(last_cards(events).values()))
+    # What the last round was sent, less the reasoning (an earlier turn's is never sent back).
+    sent = [dataclasses.replace(m, reasoning="") for m in engine.requests[2].messages[1:]]
+    assert steps == [*sent, ChatMessage("assistant", "Both sunny.")]
+    assert stored_steps("Plain.", []) == [ChatMessage("assistant", "Plain.")]
