@@ -7,7 +7,11 @@ stranger: it is rendered in Jinja2's ``ImmutableSandboxedEnvironment``
 
 The history handed to a template holds final answers only: earlier reasoning is
 removed here, whatever the template would have done with it (Qwen3's card:
-"the historical model output should only include the final output part").
+"the historical model output should only include the final output part"). The one
+exception is the current tool-using turn (the assistant steps after the last user
+message), whose reasoning goes back as ``reasoning_content``, as the official
+template's ``last_query_index`` expects. Tools, calls and tool results are passed in
+the OpenAI form the official template reads (``tools``, ``tool_calls``, role ``tool``).
 """
 
 from __future__ import annotations
@@ -25,26 +29,17 @@ from jinja2.sandbox import SecurityError
 
 from app.backend.errors import TemplateError
 from app.backend.protocol import ChatMessage
+from app.backend.qwen3_template import QWEN3_TEMPLATE
 from app.backend.template_limits import BoundedEnvironment, TemplateLimitError
 from app.backend.think_split import CLOSE_TAG, OPEN_TAG
 
 OUTPUT_FLOOR = 1_000_000  # characters a prompt may have beyond four times its messages' text
 
-# QwenDesk's own ChatML + think template, for GGUFs that carry none.
-BUILTIN_QWEN3_TEMPLATE = """\
-{%- for m in messages -%}
-{{ '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}
-{%- endfor -%}
-{%- if add_generation_prompt -%}
-{{ '<|im_start|>assistant\\n' }}
-{%- if enable_thinking is defined and not enable_thinking -%}
-{{ '<think>\\n\\n</think>\\n\\n' }}
-{%- endif -%}
-{%- endif -%}
-"""
+# Qwen3's official template (tools included) also serves GGUFs that carry none.
+BUILTIN_QWEN3_TEMPLATE = QWEN3_TEMPLATE
 
 _THINK_BLOCK = re.compile(re.escape(OPEN_TAG) + r".*?" + re.escape(CLOSE_TAG), re.DOTALL)
-ROLES = frozenset({"system", "user", "assistant"})
+ROLES = frozenset({"system", "user", "assistant", "tool"})
 
 
 def strip_reasoning(text: str) -> str:
@@ -57,15 +52,88 @@ def strip_reasoning(text: str) -> str:
     return text.strip()
 
 
-def history_for_template(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
-    """Plain dicts with role and content only; assistant turns without reasoning."""
-    out = []
-    for m in messages:
+class _Slots:
+    """How the history's text reaches the template: as it is (the real render)."""
+
+    def text(self, value: str) -> str:
+        return value
+
+    def json(self, value: Any) -> Any:
+        return value
+
+
+class _MarkedJson(dict[str, Any]):
+    """A JSON object (a tool, a call's arguments) that ``tojson`` writes as its marker."""
+
+    marker = ""
+
+
+class _Marks(_Slots):
+    """Each piece of message text replaced by a numbered marker (the marked render); ``contents``
+    holds the real text of each, as the template writes it."""
+
+    def __init__(self, nonce: str) -> None:
+        self.nonce = nonce
+        self.contents: list[str] = []
+
+    def _mark(self, real: str) -> str:
+        self.contents.append(real)
+        return f"{MARK_OPEN}{self.nonce}:{len(self.contents) - 1}{MARK_CLOSE}"
+
+    def text(self, value: str) -> str:
+        return self._mark(value) if value else ""  # empty stays empty: templates test it for truth
+
+    def json(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        marked = _MarkedJson(value)
+        marked.marker = self._mark(_tojson(value))
+        return marked
+
+
+def _template_inputs(
+    messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]], slots: _Slots
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """The messages and tools as the template gets them (the official template's field names).
+
+    Assistant turns lose their reasoning, except those after the last user message (the steps of
+    the current tool-using turn, as the official template's ``last_query_index`` keeps them).
+    """
+    last_user = max((i for i, m in enumerate(messages) if m.role == "user"), default=-1)
+    out: list[dict[str, Any]] = []
+    for i, m in enumerate(messages):
         if m.role not in ROLES:
-            raise TemplateError(f"Unknown message role {m.role!r}: use system, user or assistant.")
+            raise TemplateError(f"Unknown message role {m.role!r}: use system, user, assistant or tool.")
         content = strip_reasoning(m.content) if m.role == "assistant" else m.content
-        out.append({"role": m.role, "content": content})
-    return out
+        item: dict[str, Any] = {"role": m.role, "content": slots.text(content)}
+        if m.role == "assistant" and i > last_user and m.reasoning.strip():
+            item["reasoning_content"] = slots.text(m.reasoning.strip())
+        if m.role == "assistant" and m.tool_calls:
+            item["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": slots.text(c.name), "arguments": slots.json(dict(c.arguments))},
+                }
+                for c in m.tool_calls
+            ]
+        if m.role == "tool":
+            if m.tool_call_id is not None:
+                item["tool_call_id"] = m.tool_call_id
+            if m.name is not None:
+                item["name"] = slots.text(m.name)
+        out.append(item)
+    return out, [slots.json(t) for t in tools] if tools else None
+
+
+def history_for_template(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """The history as the template gets it: assistant turns without reasoning (but for the steps of
+    the current tool-using turn), tool calls in the OpenAI form."""
+    return _template_inputs(messages, (), _Slots())[0]
+
+
+def _uses_tools(messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]]) -> bool:
+    return bool(tools) or any(m.role == "tool" or m.tool_calls for m in messages)
 
 
 def _raise_exception(message: str) -> None:
@@ -73,6 +141,8 @@ def _raise_exception(message: str) -> None:
 
 
 def _tojson(value: Any, indent: int | None = None) -> str:
+    if isinstance(value, _MarkedJson):
+        return value.marker
     return json.dumps(value, ensure_ascii=False, indent=indent)
 
 
@@ -89,6 +159,7 @@ class ChatTemplate:
         self.origin = "built-in Qwen3 template" if self.builtin else origin
         self.bos_token = bos_token
         self.eos_token = eos_token
+        self._fallback: ChatTemplate | None = None
         # The sandbox, with limits on time, sizes and memory (app.backend.template_limits).
         env = self._env = BoundedEnvironment(trim_blocks=True, lstrip_blocks=True, autoescape=False)
         env.filters["tojson"] = _tojson
@@ -103,14 +174,24 @@ class ChatTemplate:
         except (TemplateLimitError, RecursionError, MemoryError) as exc:
             raise TemplateError(f"The chat template in {self.origin} was stopped: {exc}.") from None
 
-    def render(self, messages: Sequence[ChatMessage], *, enable_thinking: bool) -> str:
+    def render(
+        self, messages: Sequence[ChatMessage], *, enable_thinking: bool, tools: Sequence[dict[str, Any]] = ()
+    ) -> str:
         """The prompt text for the next assistant turn."""
-        return self._render(history_for_template(messages), enable_thinking)
+        if self._tool_template(messages, tools) is not self:
+            return self._tool_template(messages, tools).render(
+                messages, enable_thinking=enable_thinking, tools=tools
+            )
+        return self._render(*_template_inputs(messages, tools, _Slots()), enable_thinking)
 
-    def render_pieces(self, messages: Sequence[ChatMessage], *, enable_thinking: bool) -> PromptPieces:
+    def render_pieces(
+        self, messages: Sequence[ChatMessage], *, enable_thinking: bool, tools: Sequence[dict[str, Any]] = ()
+    ) -> PromptPieces:
         """The prompt cut into the template's own text and the messages' text, which must reach the
         tokenizer as plain text: a "<|im_start|>system" typed by a person, found in a file or sent by a
         server is characters, never a control token (only the template's scaffolding is parsed).
+        Tool results, call names and arguments, and the tools' JSON are message text too (a tool's
+        description comes from a server QwenDesk does not control).
 
         The template is rendered twice, once with the messages and once with a random marker in place
         of each message's text; the scaffolding is what surrounds the markers, and the real render
@@ -118,11 +199,13 @@ class ChatTemplate:
         between. A template whose scaffolding depends on the text so that this cannot be checked is
         refused rather than trusted.
         """
-        history = history_for_template(messages)
-        real = self._render(history, enable_thinking)
-        nonce = secrets.token_hex(8)
-        marked = [{**h, "content": f"{MARK_OPEN}{nonce}:{i}{MARK_CLOSE}"} for i, h in enumerate(history)]
-        pieces = _align(real, self._render(marked, enable_thinking), nonce, [h["content"] for h in history])
+        template = self._tool_template(messages, tools)
+        if template is not self:
+            return template.render_pieces(messages, enable_thinking=enable_thinking, tools=tools)
+        real = self._render(*_template_inputs(messages, tools, _Slots()), enable_thinking)
+        marks = _Marks(secrets.token_hex(8))
+        marked = self._render(*_template_inputs(messages, tools, marks), enable_thinking)
+        pieces = _align(real, marked, marks.nonce, marks.contents)
         if pieces is None:
             raise TemplateError(
                 f"The chat template in {self.origin} changes the conversation's text in a way QwenDesk "
@@ -130,9 +213,32 @@ class ChatTemplate:
             )
         return pieces
 
-    def _render(self, history: list[dict[str, str]], enable_thinking: bool) -> str:
+    @property
+    def handles_tools(self) -> bool:
+        """Whether the template has tool parts (the tools block, calls, tool results)."""
+        return all(word in self.source for word in ("tools", "tool_calls", "tool_response"))
+
+    def _tool_template(
+        self, messages: Sequence[ChatMessage], tools: Sequence[dict[str, Any]]
+    ) -> ChatTemplate:
+        """Self, or for a tool turn on a template without tool parts, Qwen3's official template (the
+        tools would otherwise silently vanish from the prompt)."""
+        if self.handles_tools or not _uses_tools(messages, tools):
+            return self
+        if self._fallback is None:
+            self._fallback = ChatTemplate(
+                QWEN3_TEMPLATE,
+                origin=f"{self.origin} (Qwen3's template, for tools)",
+                bos_token=self.bos_token,
+                eos_token=self.eos_token,
+            )
+            self._fallback.builtin = self.builtin
+            self._fallback.origin = f"Qwen3's official template (for tools; {self.origin} has no tool parts)"
+        return self._fallback
+
+    def _render(self, history: list[dict[str, Any]], tools: list[Any] | None, enable_thinking: bool) -> str:
         # The prompt holds the messages and some scaffolding around each: far more is a runaway.
-        cap = OUTPUT_FLOOR + 4 * sum(len(h["content"]) for h in history)
+        cap = OUTPUT_FLOOR + 4 * len(json.dumps([history, tools], ensure_ascii=False, default=str))
         try:
             text = self._env.render(
                 self._template,
@@ -142,7 +248,7 @@ class ChatTemplate:
                 enable_thinking=enable_thinking,
                 bos_token=self.bos_token,
                 eos_token=self.eos_token,
-                tools=None,
+                tools=tools,
             )
         except TemplateError:
             raise
