@@ -22,10 +22,11 @@ never see one model's file with another's plan.
 from __future__ import annotations
 
 import ctypes
+import json
 import logging
 import multiprocessing as mp
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -34,6 +35,7 @@ from app.backend import errors
 from app.backend.chat_template import ChatTemplate, prompt_opens_reasoning
 from app.backend.machine_state import MachineState
 from app.backend.protocol import (
+    ChatMessage,
     CountTokensCommand,
     Done,
     Failed,
@@ -52,6 +54,7 @@ from app.backend.protocol import (
     Unloaded,
 )
 from app.backend.request_checks import check_request
+from app.backend.tool_calls import first_call_number, with_tool_calls
 from app.backend.worker import worker_main
 from app.models.gguf_file import GGUFInfo, read_gguf_info
 from app.models.load_plan import LoadPlan, make_plan
@@ -86,7 +89,8 @@ def _refuse_what_cannot_fit(request: GenerationRequest, model: LoadedModel) -> N
     least B / max_token_bytes tokens (a bound that holds for any text, so it never refuses one
     that fits; it makes a 13 MB request cost a length check instead of minutes)."""
     n_ctx = model.loaded.n_ctx
-    size = sum(len(m.content.encode("utf-8", errors="replace")) for m in request.messages)
+    size = sum(len(_message_text(m).encode("utf-8", errors="replace")) for m in request.messages)
+    size += sum(len(json.dumps(t, ensure_ascii=False, default=str).encode()) for t in request.tools)
     least = size // max(1, model.loaded.max_token_bytes)
     if least >= n_ctx:
         raise errors.ContextFullError(
@@ -96,6 +100,13 @@ def _refuse_what_cannot_fit(request: GenerationRequest, model: LoadedModel) -> N
             prompt_tokens=least,
             n_ctx=n_ctx,
         )
+
+
+def _message_text(m: ChatMessage) -> str:
+    """A message's text that surely reaches the prompt: its content and its calls (not its reasoning,
+    which the template drops outside the current tool turn: the bound must never refuse what fits)."""
+    calls = "".join(c.name + json.dumps(c.arguments, ensure_ascii=False, default=str) for c in m.tool_calls)
+    return m.content + calls
 
 
 def _failure(msg: Failed) -> errors.EngineError:
@@ -317,14 +328,22 @@ class Engine:
     # ------------------------------------------------------------ generate
 
     def generate(self, request: GenerationRequest) -> Iterator[StreamEvent]:
-        """Stream one assistant turn: Reasoning/Answer/Notice events, then Done.
+        """Stream one assistant turn: Reasoning/Answer/Notice events, then Done. With ``request.tools``,
+        calls in the answer come as ToolCall events and such a turn ends with Done("tool_calls").
 
         Raises an :class:`EngineError` subclass on failure. A ``cancel()`` made any time
         from the call on — before the first token included — ends the turn as cancelled;
         the flag is cleared when the turn ends, not when it starts.
         """
         try:
-            yield from self._generate(request)
+            if request.tools:  # the answer's calls become ToolCall events; without tools nothing changes
+                turn = self._generate(request)
+                try:
+                    yield from with_tool_calls(turn, first_call_number(request.messages))
+                finally:
+                    turn.close()  # a caller that stops listening stops the worker at once
+            else:
+                yield from self._generate(request)
         finally:
             self._cancel.value = False
 
@@ -332,7 +351,7 @@ class Engine:
         """Forget a cancel that came too late to stop anything (SharedEngine, between owners)."""
         self._cancel.value = False
 
-    def _generate(self, request: GenerationRequest) -> Iterator[StreamEvent]:
+    def _generate(self, request: GenerationRequest) -> Generator[StreamEvent, None, None]:
         model = self._loaded_or_raise()
         cmd = self._command_for(request, model)
         if self._proc is not None and not self._alive():  # died while idle (e.g. the OOM killer)
@@ -419,7 +438,9 @@ class Engine:
             request = replace(request, enable_thinking=thinking)
         sampling, budget = check_request(request)
         _refuse_what_cannot_fit(request, model)
-        pieces = model.template.render_pieces(request.messages, enable_thinking=request.enable_thinking)
+        pieces = model.template.render_pieces(
+            request.messages, enable_thinking=request.enable_thinking, tools=request.tools
+        )
         return GenerateCommand(
             pieces=pieces.pieces,
             sampling=sampling,

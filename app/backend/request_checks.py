@@ -15,8 +15,8 @@ def check_request(request: GenerationRequest) -> tuple[SamplingParams, int | Non
     """The resolved sampling and the thinking budget that applies (None with thinking off)."""
     if not request.messages:
         raise InvalidRequestError("The conversation is empty.")
-    if request.messages[-1].role != "user":
-        raise InvalidRequestError("The last message must be the user's.")
+    if request.messages[-1].role not in ("user", "tool"):  # a tool result: the model goes on with it
+        raise InvalidRequestError("The last message must be the user's (or a tool's result).")
     if request.max_tokens is not None and request.max_tokens < 1:
         raise InvalidRequestError(f"max tokens must be ≥ 1 (got {request.max_tokens}).")
     budget = request.thinking_budget if request.enable_thinking else None

@@ -133,8 +133,7 @@ def parse_call(body: str, call_id: str) -> ToolCallRequest:
     if args is None:
         args = {}
     if not isinstance(name, str) or not name.strip():
-        kept = args if isinstance(args, dict) else {}
-        return ToolCallRequest(call_id, "", kept, raw, "The call has no name.")
+        return ToolCallRequest(call_id, "", {}, raw, "The call has no name.")
     if not isinstance(args, dict):
         return ToolCallRequest(call_id, name.strip(), {}, raw, "The call's arguments are not a JSON object.")
     return ToolCallRequest(call_id, name.strip(), args, raw)

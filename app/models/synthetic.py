@@ -23,6 +23,17 @@ from pathlib import Path
 import numpy as np
 
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>")
+# Added tokens that print as text (USER_DEFINED), as in Qwen3's vocabulary.
+TOOL_TOKENS = ("<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>")
+# A call as Qwen3 writes it, in pieces of its own (each ≤ 32 bytes: llama-cpp-python's detokenize
+# buffer per token): <tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>
+WEATHER_CALL = (
+    "<tool_call>",
+    '\n{"name": "get_weather", ',
+    '"arguments": {"city": ',
+    '"Paris"}}\n',
+    "</tool_call>",
+)
 # Tags spelled as ordinary text tokens, for vocabularies without think tokens.
 TEXT_OPEN_TAG = ("<thi", "nk>")
 TEXT_CLOSE_TAG = ("</", "th", "ink", ">")
@@ -90,6 +101,9 @@ class Script:
     # "hybrid": opens <think> itself; "always": the prompt opened it (Thinking-2507), so the
     # reply starts in the reasoning; "never": answers at once (Instruct-2507).
     mode: str = "hybrid"
+    # Pieces written after ``answer`` (a tool call such as WEATHER_CALL); "<tool_call>" and the other
+    # tool tags are the vocabulary's single added tokens.
+    tool_call: tuple[str, ...] = ()
 
 
 class _Vocab:
@@ -118,6 +132,8 @@ def _base_vocab(extra: tuple[str, ...] = ()) -> _Vocab:
         v.word(w)
     for s in SPECIAL_TOKENS:
         v.add(s, 4 if s in ("<think>", "</think>") else 3)  # USER_DEFINED / CONTROL, as Qwen3's
+    for s in TOOL_TOKENS:
+        v.add(s, 4)
     return v
 
 
@@ -221,11 +237,12 @@ def script_tokens(script: Script) -> list[str]:
     """The scripted reply as token texts, first to last (for tests)."""
     open_tag = ["<think>"] if script.think_tokens else list(TEXT_OPEN_TAG)
     close_tag = ["</think>"] if script.think_tokens else list(TEXT_CLOSE_TAG)
+    answer = [*script.answer, *script.tool_call]
     if script.mode == "never":
-        return list(script.answer)
+        return answer
     if script.mode == "always":
-        return [*script.reasoning, *close_tag, "\n\n", *script.answer]
-    return [*open_tag, *script.reasoning, *close_tag, "\n\n", *script.answer]
+        return [*script.reasoning, *close_tag, "\n\n", *answer]
+    return [*open_tag, *script.reasoning, *close_tag, "\n\n", *answer]
 
 
 def write_scripted_gguf(
@@ -251,12 +268,16 @@ def write_scripted_gguf(
     Hub's 235B files are) and returns the first.
     """
     path = Path(path)
-    words = list(script.reasoning) + list(script.answer) + list(script.extra_words)
+    words = [
+        w
+        for w in (*script.reasoning, *script.answer, *script.tool_call, *script.extra_words)
+        if w not in TOOL_TOKENS
+    ]
     if not script.think_tokens:
         words += list(TEXT_OPEN_TAG) + list(TEXT_CLOSE_TAG)
     vocab = _base_vocab(tuple(words))
     chain_text = script_tokens(script)
-    chain = [vocab.ids[t] if t in SPECIAL_TOKENS else vocab.word(t) for t in chain_text]
+    chain = [vocab.ids[t] if t in SPECIAL_TOKENS + TOOL_TOKENS else vocab.word(t) for t in chain_text]
     if len(set(chain)) != len(chain):
         raise ValueError("every token of a script must be distinct (the model only sees the last token)")
     newline = vocab.word("\n")
