@@ -3,6 +3,11 @@
 ``RemoteEngine`` satisfies :class:`app.backend.chat_engine.ChatEngine`: ``generate`` streams
 Reasoning/Answer/Notice events and ends with Done; ``cancel`` stops from any thread; ``close``.
 
+Tools go out in the OpenAI form (``tools``; assistant ``tool_calls`` and ``tool`` messages in the
+history). Calls come back as ToolCall events and Done("tool_calls"), from the server's streamed
+``tool_calls`` deltas, or, for a server without a tool parser, from ``<tool_call>`` text in the
+content, read by the local engine's parser.
+
 What is sent: the conversation (assistant turns are their answers only, never reasoning), Qwen's
 sampling preset for the mode with the caller's overrides, and the thinking switch the way the server
 takes it (``presets.py``): ``chat_template_kwargs.enable_thinking`` for vLLM, SGLang, llama-server
@@ -24,6 +29,7 @@ is done (``max_tokens`` still bounds the whole turn).
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -34,15 +40,19 @@ from typing import Any
 from app.backend import errors
 from app.backend.protocol import (
     Answer,
+    ChatMessage,
     Done,
     GenerationRequest,
     Notice,
     Reasoning,
     SamplingParams,
     StreamEvent,
+    ToolCall,
+    ToolCallRequest,
 )
 from app.backend.request_checks import check_request
 from app.backend.think_split import ANSWER, Segment
+from app.backend.tool_calls import ToolCallParser, first_call_number, loads_lenient
 from app.remote.client import (
     CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
@@ -238,6 +248,11 @@ class RemoteEngine:
         # A server that marked nothing once (no field, no tags: a model that does not think) is not
         # held back again: its content streams as the answer from the next turn on.
         router = DeltaRouter(request.enable_thinking and not self._told_unmarked)
+        tools = _ToolStream(first_call_number(request.messages)) if request.tools else None
+
+        def events(segments: list[Segment]) -> Iterator[StreamEvent]:
+            yield from (tools.answer(segments) if tools is not None else _events(segments))
+
         finish: str | None = None
         usage: dict[str, Any] | None = None
         pieces = 0
@@ -273,25 +288,31 @@ class RemoteEngine:
                             t_last = time.perf_counter()
                             t_first = t_first or t_last
                             pieces += 1
-                        yield from _events(router.reasoning(thought) + router.content(text))
+                        yield from events(router.reasoning(thought) + router.content(text))
+                        if tools is not None and delta.get("tool_calls"):
+                            tools.deltas(delta["tool_calls"])
+                            t_last = time.perf_counter()
+                            t_first = t_first or t_last
                         if isinstance(choice.get("finish_reason"), str) and choice["finish_reason"]:
                             finish = choice["finish_reason"]
             except Cancelled:
                 stopped = True
             except errors.EngineError:
                 if not abort.cancelled:
-                    yield from _events(router.finish())  # what arrived stays with the caller
+                    yield from events(router.finish())  # what arrived stays with the caller
                     raise
                 stopped = True
             if not stopped and finish is None and not stream.saw_done:
                 if abort.cancelled:
                     stopped = True
                 else:
-                    yield from _events(router.finish())
+                    yield from events(router.finish())
                     raise errors.RemoteProtocolError(
                         f"The stream from {host} ended before the answer was complete (no finish reason)."
                     )
-        yield from _events(router.finish())
+        yield from events(router.finish())
+        if tools is not None:
+            yield from tools.finish(truncated=finish == "length" and not stopped)
         if router.held_to_end and not self._told_unmarked:
             self._told_unmarked = True
             yield Notice(
@@ -308,6 +329,8 @@ class RemoteEngine:
                 code="thinking_not_off",
             )
         reason = "cancelled" if stopped else ("length" if finish == "length" else "stop")
+        if reason == "stop" and tools is not None and tools.calls:
+            reason = "tool_calls"
         yield _done(reason, router, pieces, usage, t0, t_first, t_last)
 
     # ------------------------------------------------------------ internals
@@ -315,8 +338,8 @@ class RemoteEngine:
     def _body(self, request: GenerationRequest, s: SamplingParams) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model,
-            # Only role and content: an assistant turn is its answer, never its reasoning.
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            # An assistant turn is its answer (and its calls), never its reasoning.
+            "messages": [_message(m) for m in request.messages],
             "stream": True,
             "stream_options": {"include_usage": True},
             "temperature": s.temperature,
@@ -324,6 +347,8 @@ class RemoteEngine:
         }
         if request.max_tokens is not None:
             body["max_tokens"] = request.max_tokens
+        if request.tools:
+            body["tools"] = [dict(t) for t in request.tools]
         extras = {"top_k": s.top_k, "min_p": s.min_p, "presence_penalty": s.presence_penalty, "seed": s.seed}
         for name in self.preset.sampling_extras:
             if extras[name] is not None:
@@ -359,6 +384,94 @@ def _refused_fields(exc: errors.RemoteServerError, body: dict[str, Any]) -> froz
     if not sent or not (_REFUSAL.search(message) or any(name in message for name in sent)):
         return frozenset()
     return sent | ({"stream_options"} if "stream_options" in message else frozenset())
+
+
+def _message(m: ChatMessage) -> dict[str, Any]:
+    """A message in the OpenAI form: assistant calls as ``tool_calls`` (arguments as JSON text), tool
+    results with the id of the call they answer."""
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.role == "assistant" and m.tool_calls:
+        out["content"] = m.content or None
+        out["tool_calls"] = [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": json.dumps(c.arguments, ensure_ascii=False)},
+            }
+            for c in m.tool_calls
+        ]
+    if m.role == "tool":
+        if m.tool_call_id is not None:
+            out["tool_call_id"] = m.tool_call_id
+        if m.name is not None:
+            out["name"] = m.name
+    return out
+
+
+class _ToolStream:
+    """A tool turn's calls from either source: the server's ``tool_calls`` deltas (assembled across
+    chunks by index), or ``<tool_call>`` text in the content from a server without a tool parser."""
+
+    def __init__(self, first_id: int) -> None:
+        self._text = ToolCallParser(first_id)
+        self._first_id = first_id
+        self._parts: dict[int, dict[str, str]] = {}  # index → id, name, arguments so far
+        self.calls: list[ToolCallRequest] = []
+
+    def answer(self, segments: list[Segment]) -> Iterator[StreamEvent]:
+        for channel, text in segments:
+            if channel == ANSWER:
+                for event in self._text.feed(text):
+                    if isinstance(event, ToolCall):
+                        self.calls.append(event.call)
+                    yield event
+            else:
+                yield Reasoning(text)
+
+    def deltas(self, items: object) -> None:
+        if not isinstance(items, list):
+            return
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            index = item.get("index", len(self._parts))
+            part = self._parts.setdefault(index if isinstance(index, int) else len(self._parts), {})
+            if isinstance(item.get("id"), str) and item["id"]:
+                part["id"] = item["id"]
+            function = item.get("function")
+            if not isinstance(function, dict):
+                function = {}
+            for key in ("name", "arguments"):
+                piece = function.get(key)
+                if isinstance(piece, str):
+                    part[key] = part.get(key, "") + piece
+                elif isinstance(piece, dict) and key == "arguments":  # a server that sends an object
+                    part[key] = json.dumps(piece, ensure_ascii=False)
+
+    def finish(self, *, truncated: bool) -> Iterator[StreamEvent]:
+        for event in self._text.finish(truncated=truncated):
+            if isinstance(event, ToolCall):
+                self.calls.append(event.call)
+            yield event
+        number = self._first_id + len(self._text.calls)
+        for k, index in enumerate(sorted(self._parts)):
+            part = self._parts[index]
+            call_id = part.get("id") or f"call_{number + k}"
+            name = part.get("name", "").strip()
+            raw = part.get("arguments", "")
+            args, why = loads_lenient(raw) if raw.strip() else ({}, None)
+            error = None
+            if truncated:
+                error = "The call was cut off before it was complete (length limit)."
+            elif why is not None:
+                error = f"The call's arguments: {why}"
+            elif not isinstance(args, dict):
+                error = "The call's arguments are not a JSON object."
+            elif not name:
+                error = "The call has no name."
+            call = ToolCallRequest(call_id, name, args if error is None else {}, raw, error)
+            self.calls.append(call)
+            yield ToolCall(call)
 
 
 def _events(segments: list[Segment]) -> Iterator[StreamEvent]:

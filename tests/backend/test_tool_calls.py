@@ -7,6 +7,7 @@ import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ from app.backend.qwen3_template import QWEN3_TEMPLATE
 from app.backend.tool_calls import ToolCallParser, first_call_number, parse_call, with_tool_calls
 from app.models.synthetic import TEST_CHAT_TEMPLATE, WEATHER_CALL, Script, write_scripted_gguf
 
-WEATHER = {
+WEATHER: dict[str, Any] = {
     "type": "function",
     "function": {
         "name": "get_weather",
@@ -61,7 +62,7 @@ def calls(events: list[StreamEvent]) -> list[ToolCallRequest]:
 
 
 def text(events: list[StreamEvent], kind: type) -> str:
-    return "".join(e.text for e in events if isinstance(e, kind))
+    return "".join(e.text for e in events if isinstance(e, (Answer, Reasoning)) and isinstance(e, kind))
 
 
 # ---------------------------------------------------------------- real llama.cpp

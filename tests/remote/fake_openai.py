@@ -101,6 +101,26 @@ def script(mode: str) -> list[dict[str, Any] | str]:
     if mode == "prompt-opened":
         pieces = ["\n", *REASONING, "\n</", "think>", "\n\n", *ANSWER]
         return [role, *(_chunk({"content": p}) for p in pieces), _chunk({}, "stop"), "[DONE]"]
+    if mode == "tool-calls":  # vLLM with --tool-call-parser hermes: calls as deltas, in pieces
+        calls: list[list[dict[str, Any]]] = [
+            [{"index": 0, "id": "chatcmpl-tool-a", "type": "function", "function": {"name": "get_weather"}}],
+            [{"index": 0, "function": {"arguments": '{"city": '}}],
+            [{"index": 0, "function": {"arguments": '"Paris"}'}}],
+            [{"index": 1, "id": "chatcmpl-tool-b", "function": {"name": "get_time", "arguments": "{}"}}],
+        ]
+        return [
+            role,
+            _chunk({"reasoning_content": "Need the weather."}),
+            _chunk({"content": "Checking."}),
+            *(_chunk({"tool_calls": c}) for c in calls),
+            _chunk({}, "tool_calls"),
+            USAGE,
+            "[DONE]",
+        ]
+    if mode == "tool-text":  # a server without a tool parser: the call is text in the content
+        call = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+        pieces = ["Checking.", "\n<tool", "_call>", call[len("<tool_call>") :]]
+        return [role, *(_chunk({"content": p}) for p in pieces), _chunk({}, "stop"), "[DONE]"]
     if mode == "plain":
         return [role, *(_chunk({"content": p}) for p in ANSWER), _chunk({}, "stop"), "[DONE]"]
     if mode == "length":
