@@ -2,7 +2,7 @@
 
 The engine is the real one with the scripted model loaded (so ``/v1/models`` and the checks are real);
 its ``generate`` is replaced by a stand-in that records each request and plays back the events a model
-that calls tools yields.
+that calls tools yields. The last test runs a scripted calling GGUF on real llama.cpp, end to end.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from app.backend.protocol import (
     ToolCall,
     ToolCallRequest,
 )
+from app.backend.qwen3_template import QWEN3_TEMPLATE
 from app.backend.shared_engine import SharedEngine
+from app.models.synthetic import WEATHER_CALL, Script, write_scripted_gguf
 from app.server import ApiServer
 from tests.server.conftest import RecordingEngine, model_of, raw_request, running_server
 
@@ -264,3 +266,62 @@ def test_a_malformed_tool_turn_is_400_naming_the_message_and_field(
     assert isinstance(info.value.body, dict)
     assert info.value.body["param"] == "messages[1].tool_calls[0].function.name"
     assert engine.requests == []
+
+
+# ------------------------------------------------------------- real llama.cpp, end to end
+
+CALLER = Script(answer=("Checking", " the", " weather", "!"), tool_call=WEATHER_CALL)
+
+
+@pytest.fixture(scope="module")
+def caller_server(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Iterator[Served]:
+    """A scripted GGUF with Qwen3's official template that thinks, says "Checking the weather!" and
+    calls get_weather(city="Paris"), generated for real; the engine only records the requests."""
+    model = write_scripted_gguf(models_dir / "server-caller.gguf", CALLER, chat_template=QWEN3_TEMPLATE)
+    with running_server(tmp_path_factory.mktemp("state"), model, n_ctx=1024, engine_type=ToolEngine) as (
+        server,
+        shared,
+        engine,
+    ):
+        assert isinstance(engine, ToolEngine)
+        yield server, shared, engine
+
+
+def test_end_to_end_a_qwen3_call_through_the_server_and_back(
+    caller_server: Served, client_for: Callable[..., openai.OpenAI]
+) -> None:
+    server, shared, engine = caller_server
+    client = client_for(server)
+    messages: Any = [{"role": "user", "content": "What is the weather in Paris?"}]
+    first = client.chat.completions.create(model=model_of(server), messages=messages, tools=[WEATHER])
+    choice = first.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.content == "Checking the weather!"
+    assert getattr(choice.message, "reasoning_content", None) == "The user greets me."
+    (call,) = choice.message.tool_calls or []
+    assert isinstance(call, ChatCompletionMessageFunctionToolCall)
+    assert call.function.name == "get_weather" and json.loads(call.function.arguments) == {"city": "Paris"}
+
+    stream = client.chat.completions.create(
+        model=model_of(server), messages=messages, tools=[WEATHER], stream=True
+    )
+    chunks = list(stream)
+    deltas = [tc for c in chunks if c.choices for tc in c.choices[0].delta.tool_calls or []]
+    assert len(deltas) == 1 and deltas[0].function is not None
+    assert json.loads(deltas[0].function.arguments or "") == {"city": "Paris"}
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Checking the weather!"
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "tool_calls"
+
+    messages.append(choice.message.model_dump(exclude_none=True))
+    messages.append({"role": "tool", "tool_call_id": call.id, "content": '{"temp_c": 18}'})
+    second = client.chat.completions.create(model=model_of(server), messages=messages, tools=[WEATHER])
+    assert second.choices[0].finish_reason == "tool_calls"  # the scripted model only knows one reply
+    template = shared.engine.template
+    assert template is not None
+    prompt = template.render(engine.requests[-1].messages, enable_thinking=True, tools=(WEATHER,))
+    assert (
+        '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>\n'
+        '<|im_start|>user\n<tool_response>\n{"temp_c": 18}\n</tool_response><|im_end|>\n'
+    ) in prompt
+    assert second.usage is not None and first.usage is not None
+    assert second.usage.prompt_tokens > first.usage.prompt_tokens + 10  # the call and its result were read
