@@ -30,10 +30,10 @@ saved for that server. Local-only flags (``--ctx``, ``--threads``, ``--gpu-layer
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -47,18 +47,21 @@ from app.backend.protocol import (
     GenerationRequest,
     Notice,
     Reasoning,
-    StreamEvent,
-    event_to_json,
 )
+from app.chat.tool_events import AlwaysAllowed, ToolCardEvent, ToolHostLike
+from app.chat.tool_turn import run_tool_turn, stored_steps
 from app.chat.turn_request import SAMPLING_KEYS, make_request, sampling_of
+from app.cli import chat_tools
 from app.cli.chat_documents import AttachedDocuments
+from app.cli.chat_output import Output
 from app.cli.gpu_layers import load_as_asked
 from app.cli.stopping import insisting
-from app.documents import DocumentError, ModelTokens, TurnContext, answer_room, estimate_tokens
+from app.documents import DocumentError, ModelTokens, answer_room, estimate_tokens
 from app.models.gguf_file import GGUFInfo
 from app.models.load_plan import context_for
 from app.models.think_mode import ThinkMode, effective_thinking
 from app.remote.presets import PRESETS
+from app.store.models import ToolCard
 
 if TYPE_CHECKING:
     from app.remote.endpoint import Endpoint
@@ -157,6 +160,7 @@ def add_parser(sub: Any) -> None:
         metavar="FILE",
         help="answer from this document (PDF, DOCX, HTML, Markdown, text, CSV, source code); repeatable",
     )
+    chat_tools.add_arguments(p)
     p.add_argument("--json", action="store_true", help="JSON lines on stdout, one event per line")
     p.add_argument("prompt", nargs="?", metavar="PROMPT", help="one user message; omit to read stdin lines")
     p.set_defaults(run=run, chat_parser=p)
@@ -172,6 +176,9 @@ def _usage_error(args: argparse.Namespace, message: str) -> NoReturn:
 
 
 def _check_flags(args: argparse.Namespace) -> None:
+    problem = chat_tools.check_flags(args)
+    if problem is not None:
+        _usage_error(args, problem)
     if args.endpoint is None:
         if not args.model:
             _usage_error(args, "--model is required (or --endpoint to chat with a model on a server)")
@@ -186,81 +193,6 @@ def _check_flags(args: argparse.Namespace) -> None:
         _usage_error(args, "--timeout must be more than 0 seconds")
 
 
-class _Output:
-    """Writes events for people or as JSON lines."""
-
-    def __init__(self, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
-        self.as_json = as_json
-        self.out, self.err = out, err
-        self.tty = out.isatty()
-        self._channel: str | None = None
-        self._sources: TurnContext | None = None  # human output lists them after the answer
-
-    def event(self, ev: StreamEvent) -> None:
-        if self.as_json:
-            self._line(event_to_json(ev))
-        elif isinstance(ev, Reasoning):
-            self._switch("reasoning")
-            text = ev.text.replace("\n", "\n│ ")
-            self.out.write(f"\x1b[2m{text}\x1b[0m" if self.tty else text)
-        elif isinstance(ev, Answer):
-            self._switch("answer")
-            self.out.write(ev.text)
-        elif isinstance(ev, Notice):
-            self.err.write(f"qwendesk: notice: {ev.text}\n")
-        elif isinstance(ev, Done):
-            self._switch(None)
-            footer = f"[{ev.finish_reason} · {ev.completion_tokens} tokens"
-            if ev.decode_tokens_per_s:
-                footer += f" · {ev.decode_tokens_per_s:.1f} tok/s"
-            if ev.thinking_budget_hit:
-                footer += " · thinking budget reached"
-            self.err.write(footer + "]\n")
-            self._list_sources()
-        self.out.flush()
-
-    def sources(self, turn: TurnContext) -> None:
-        """The sources of the coming answer: a JSON line now, or a list after the answer."""
-        if self.as_json:
-            items = [s.to_json() for s in turn.sources]
-            self._line({"event": "sources", "mode": turn.mode, "items": items})
-        else:
-            self._sources = turn
-
-    def _list_sources(self, shown: int = 8) -> None:
-        turn, self._sources = self._sources, None
-        if turn is None or not turn.sources:
-            return
-        whole = " (the whole documents were given; best matches first)" if turn.mode == "whole" else ""
-        self.out.write(f"\nSources{whole}:\n")
-        for s in turn.sources[:shown]:
-            self.out.write(f"  [{s.ref}] {s.citation}\n")
-        if len(turn.sources) > shown:
-            self.out.write(f"  … and {len(turn.sources) - shown} more\n")
-
-    def error(self, exc: EngineError | DocumentError) -> None:
-        self._switch(None)
-        if self.as_json:
-            self._line(exc.to_json())
-        else:
-            self.err.write(f"qwendesk: error: {exc.message}\n")
-            self.err.flush()
-
-    def _switch(self, channel: str | None) -> None:
-        if channel == self._channel:
-            return
-        if self._channel is not None:
-            self.out.write("\n")
-        if channel == "reasoning":
-            self.out.write("\x1b[2m│ " if self.tty else "│ ")
-            self.out.write("\x1b[0m" if self.tty else "")
-        self._channel = channel
-
-    def _line(self, obj: dict[str, object]) -> None:
-        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        self.out.flush()
-
-
 def _request(args: argparse.Namespace, messages: list[ChatMessage]) -> GenerationRequest:
     """The turn as the window builds it (app.chat.turn_request), from the command's flags."""
     sampling = {key: getattr(args, key) for key in SAMPLING_KEYS}
@@ -273,25 +205,62 @@ def _request(args: argparse.Namespace, messages: list[ChatMessage]) -> Generatio
     )
 
 
-def _turn(engine: ChatEngine, args: argparse.Namespace, messages: list[ChatMessage], out: _Output) -> str:
+def _turn(
+    engine: ChatEngine,
+    args: argparse.Namespace,
+    messages: list[ChatMessage],
+    out: Output,
+    host: ToolHostLike | None = None,
+) -> str:
     """Run one turn; returns its finish reason, or "error". Keeps ``messages`` well-formed.
 
-    Ctrl-C stops the answer; a second one (or SIGTERM) stops everything (app.cli.stopping).
+    With ``host`` the turn may call tools (app.chat.tool_turn): its steps join ``messages`` as the
+    model saw them. Ctrl-C stops the answer (and a running call); a second one (or SIGTERM) stops
+    everything (app.cli.stopping).
     """
     answer: list[str] = []
-    with insisting(getattr(engine, "kill", engine.cancel), on_first=engine.cancel):
+    cards: dict[str, ToolCard] = {}
+    stop = threading.Event()
+
+    def stop_answer() -> None:
+        stop.set()
+        engine.cancel()
+
+    def keep(answer_text: str) -> None:
+        if cards:
+            messages.extend(stored_steps(answer_text, list(cards.values())))
+        else:
+            messages.append(ChatMessage("assistant", answer_text))
+
+    request = _request(args, messages)
+    with insisting(getattr(engine, "kill", engine.cancel), on_first=stop_answer):
         try:
-            for ev in engine.generate(_request(args, messages)):
+            events: Iterator[object] = (
+                engine.generate(request)
+                if host is None
+                else run_tool_turn(
+                    engine.generate, request, host, chat_tools.consent_for(args),
+                    max_rounds=args.max_tool_rounds, cancelled=stop.is_set,
+                )
+            )  # fmt: skip
+            for ev in events:
+                if isinstance(ev, ToolCardEvent):
+                    cards[ev.card.id] = ev.card
+                    out.cards.show(ev.card)
+                    continue
+                if isinstance(ev, AlwaysAllowed):
+                    continue
+                assert isinstance(ev, (Reasoning, Answer, Notice, Done))
                 if isinstance(ev, Answer):
                     answer.append(ev.text)
                 out.event(ev)
                 if isinstance(ev, Done):
-                    messages.append(ChatMessage("assistant", "".join(answer)))
+                    keep("".join(answer))
                     return ev.finish_reason
         except EngineError as exc:
             out.error(exc)
-            if answer:  # what was received stays in the conversation
-                messages.append(ChatMessage("assistant", "".join(answer)))
+            if answer or cards:  # what was received stays in the conversation
+                keep("".join(answer))
             else:
                 messages.pop()
             return "error"
@@ -316,7 +285,7 @@ def _ask(
     docs: AttachedDocuments | None,
     room: _Room,
     args: argparse.Namespace,
-    out: _Output,
+    out: Output,
 ) -> bool:
     """Append the user's message: ``text`` itself, or with the attached documents' text.
 
@@ -369,7 +338,7 @@ def run(
     args: argparse.Namespace, *, stdin: TextIO | None = None, engine_factory: Callable[[], Engine] = Engine
 ) -> int:
     _check_flags(args)
-    out = _Output(args.json)
+    out = Output(args.json)
     stdin = stdin or sys.stdin
     docs: AttachedDocuments | None = None
     if args.attach:
@@ -381,7 +350,8 @@ def run(
         except KeyboardInterrupt:
             return EXIT_CANCELLED
     try:
-        return _run(args, stdin, out, docs, engine_factory)
+        with chat_tools.tool_host(args, out.err) as host:
+            return _run(args, stdin, out, docs, engine_factory, host)
     finally:
         if docs is not None:
             docs.close()
@@ -390,15 +360,16 @@ def run(
 def _run(
     args: argparse.Namespace,
     stdin: TextIO,
-    out: _Output,
+    out: Output,
     docs: AttachedDocuments | None,
     engine_factory: Callable[[], Engine],
+    host: ToolHostLike | None = None,
 ) -> int:
     if args.endpoint is not None:
-        return _run_remote(args, stdin, out, docs)
+        return _run_remote(args, stdin, out, docs, host)
     with engine_factory() as engine:
         try:
-            return _run_local(engine, args, stdin, out, docs)
+            return _run_local(engine, args, stdin, out, docs, host)
         except KeyboardInterrupt:  # Ctrl-C while loading, or a second one during an answer
             engine.cancel()  # a load in progress stops at its next progress report
             out.err.write("\nqwendesk: stopped\n")
@@ -406,7 +377,12 @@ def _run(
 
 
 def _run_local(
-    engine: Engine, args: argparse.Namespace, stdin: TextIO, out: _Output, docs: AttachedDocuments | None
+    engine: Engine,
+    args: argparse.Namespace,
+    stdin: TextIO,
+    out: Output,
+    docs: AttachedDocuments | None,
+    host: ToolHostLike | None = None,
 ) -> int:
     try:
         report = load_as_asked(engine, args, args.kv_cache or "f16")
@@ -420,10 +396,16 @@ def _run_local(
     for notice in report.notices:
         out.event(notice)
     room = _Room(report.plan.n_ctx, report.plan.max_ctx, report.info, engine, report.think_mode)
-    return _chat(engine, room, args, stdin, out, docs)
+    return _chat(engine, room, args, stdin, out, docs, host)
 
 
-def _run_remote(args: argparse.Namespace, stdin: TextIO, out: _Output, docs: AttachedDocuments | None) -> int:
+def _run_remote(
+    args: argparse.Namespace,
+    stdin: TextIO,
+    out: Output,
+    docs: AttachedDocuments | None,
+    host: ToolHostLike | None = None,
+) -> int:
     from app.remote.endpoints import EndpointStore
     from app.remote.engine import RemoteEngine, privacy_notice
 
@@ -448,7 +430,7 @@ def _run_remote(args: argparse.Namespace, stdin: TextIO, out: _Output, docs: Att
         for notice in report.notices:
             out.event(notice)
         room = _Room(report.context_length or REMOTE_DEFAULT_CONTEXT)
-        return _chat(engine, room, args, stdin, out, docs)
+        return _chat(engine, room, args, stdin, out, docs, host)
 
 
 def _endpoint(args: argparse.Namespace, saved: Endpoint | None) -> Endpoint:
@@ -481,8 +463,9 @@ def _chat(
     room: _Room,
     args: argparse.Namespace,
     stdin: TextIO,
-    out: _Output,
+    out: Output,
     docs: AttachedDocuments | None,
+    host: ToolHostLike | None = None,
 ) -> int:
     """The conversation: one turn for PROMPT, else one per stdin line."""
     for warning in docs.warnings if docs else ():
@@ -493,7 +476,7 @@ def _chat(
     if args.prompt is not None:
         if not _ask(args.prompt, messages, docs, room, args, out):
             return EXIT_ERROR
-        finish = _turn(engine, args, messages, out)
+        finish = _turn(engine, args, messages, out, host)
         return {"error": EXIT_ERROR, "cancelled": EXIT_CANCELLED}.get(finish, 0)
     failed = False
     interactive = stdin.isatty() and not args.json
@@ -513,5 +496,5 @@ def _chat(
         if not _ask(text, messages, docs, room, args, out):
             failed = True
             continue
-        failed = _turn(engine, args, messages, out) == "error" or failed
+        failed = _turn(engine, args, messages, out, host) == "error" or failed
     return EXIT_ERROR if failed else 0

@@ -1,0 +1,89 @@
+"""What ``qwendesk chat`` prints: the stream for people (reasoning dimmed, a footer on stderr) or as
+JSON lines, one event per line; sources after the answer; tool calls as cards (app.cli.chat_tools)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TextIO
+
+from app.backend.errors import EngineError
+from app.backend.protocol import Answer, Done, Notice, Reasoning, StreamEvent, event_to_json
+from app.cli import chat_tools
+from app.documents import DocumentError, TurnContext
+
+
+class Output:
+    """Writes events for people or as JSON lines."""
+
+    def __init__(self, as_json: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
+        self.as_json = as_json
+        self.out, self.err = out, err
+        self.tty = out.isatty()
+        self._channel: str | None = None
+        self._sources: TurnContext | None = None  # human output lists them after the answer
+        self.cards = chat_tools.CardOutput(as_json, out, err)
+
+    def event(self, ev: StreamEvent) -> None:
+        if self.as_json:
+            self._line(event_to_json(ev))
+        elif isinstance(ev, Reasoning):
+            self._switch("reasoning")
+            text = ev.text.replace("\n", "\n│ ")
+            self.out.write(f"\x1b[2m{text}\x1b[0m" if self.tty else text)
+        elif isinstance(ev, Answer):
+            self._switch("answer")
+            self.out.write(ev.text)
+        elif isinstance(ev, Notice):
+            self.err.write(f"qwendesk: notice: {ev.text}\n")
+        elif isinstance(ev, Done):
+            self._switch(None)
+            footer = f"[{ev.finish_reason} · {ev.completion_tokens} tokens"
+            if ev.decode_tokens_per_s:
+                footer += f" · {ev.decode_tokens_per_s:.1f} tok/s"
+            if ev.thinking_budget_hit:
+                footer += " · thinking budget reached"
+            self.err.write(footer + "]\n")
+            self._list_sources()
+        self.out.flush()
+
+    def sources(self, turn: TurnContext) -> None:
+        """The sources of the coming answer: a JSON line now, or a list after the answer."""
+        if self.as_json:
+            items = [s.to_json() for s in turn.sources]
+            self._line({"event": "sources", "mode": turn.mode, "items": items})
+        else:
+            self._sources = turn
+
+    def _list_sources(self, shown: int = 8) -> None:
+        turn, self._sources = self._sources, None
+        if turn is None or not turn.sources:
+            return
+        whole = " (the whole documents were given; best matches first)" if turn.mode == "whole" else ""
+        self.out.write(f"\nSources{whole}:\n")
+        for s in turn.sources[:shown]:
+            self.out.write(f"  [{s.ref}] {s.citation}\n")
+        if len(turn.sources) > shown:
+            self.out.write(f"  … and {len(turn.sources) - shown} more\n")
+
+    def error(self, exc: EngineError | DocumentError) -> None:
+        self._switch(None)
+        if self.as_json:
+            self._line(exc.to_json())
+        else:
+            self.err.write(f"qwendesk: error: {exc.message}\n")
+            self.err.flush()
+
+    def _switch(self, channel: str | None) -> None:
+        if channel == self._channel:
+            return
+        if self._channel is not None:
+            self.out.write("\n")
+        if channel == "reasoning":
+            self.out.write("\x1b[2m│ " if self.tty else "│ ")
+            self.out.write("\x1b[0m" if self.tty else "")
+        self._channel = channel
+
+    def _line(self, obj: dict[str, object]) -> None:
+        self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        self.out.flush()
