@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from app.tools.config import ConfigError, ServerConfig, add_server, edit_server,
 from app.tools.state import ToolsState
 from tests.memory_keyring import MemoryKeyring
 
-PASTED = {
+PASTED: dict[str, Any] = {
     "mcpServers": {
         "files": {"command": "npx", "args": ["-y", "@mcp/fs", "/tmp"], "env": {"DEBUG": "1"}},
         "web": {"url": "https://mcp.example.com/mcp", "headers": {"X-Team": "blue"}},
@@ -33,7 +34,8 @@ def test_a_pasted_file_loads_and_nothing_is_enabled_or_trusted(qwendesk_home: Pa
     loaded = load_config()
     assert loaded.errors == []
     files, web = loaded.servers["files"], loaded.servers["web"]
-    assert (files.kind, files.command, files.args, files.env) == ("stdio", "npx", ("-y", "@mcp/fs", "/tmp"), {"DEBUG": "1"})
+    assert (files.kind, files.command, files.env) == ("stdio", "npx", {"DEBUG": "1"})
+    assert files.args == ("-y", "@mcp/fs", "/tmp")
     assert (web.kind, web.url, web.headers) == ("http", "https://mcp.example.com/mcp", {"X-Team": "blue"})
     state = ToolsState.load(loaded.servers)
     assert not state.is_enabled("files") and not state.is_trusted(files)
@@ -60,21 +62,27 @@ def test_a_bad_file_is_an_error_not_a_crash(qwendesk_home: Path, text: str, expe
 
 
 def test_bad_entries_name_the_server_and_the_field_and_the_good_ones_load(qwendesk_home: Path) -> None:
-    write(qwendesk_home, {"mcpServers": {
-        "good": {"command": "uvx", "args": ["mcp-server-time"]},
-        "noargs": {"command": "x", "args": "--flag"},
-        "numenv": {"command": "x", "env": {"PORT": 8080}},
-        "both": {"command": "x", "url": "http://h"},
-        "neither": {"args": []},
-        "ftp": {"url": "ftp://h"},
-        "sse": {"url": "http://h/sse", "type": "sse"},
-        "list": ["x"],
-    }})
+    write(
+        qwendesk_home,
+        {
+            "mcpServers": {
+                "good": {"command": "uvx", "args": ["mcp-server-time"]},
+                "noargs": {"command": "x", "args": "--flag"},
+                "numenv": {"command": "x", "env": {"PORT": 8080}},
+                "both": {"command": "x", "url": "http://h"},
+                "neither": {"args": []},
+                "ftp": {"url": "ftp://h"},
+                "sse": {"url": "http://h/sse", "type": "sse"},
+                "list": ["x"],
+            }
+        },
+    )
     loaded = load_config()
     assert list(loaded.servers) == ["good"]
     errors = "\n".join(loaded.errors)
-    for name, field in [("noargs", '"args"'), ("numenv", '"env"'), ("both", "not both"), ("neither", "missing"),
-                        ("ftp", '"url"'), ("sse", "sse"), ("list", "must be an object")]:
+    expected = [("noargs", '"args"'), ("numenv", '"env"'), ("both", "not both"), ("neither", "missing")]
+    expected += [("ftp", '"url"'), ("sse", "sse"), ("list", "must be an object")]
+    for name, field in expected:
         assert f'Server "{name}"' in errors and field in errors, (name, errors)
 
 
@@ -147,7 +155,9 @@ def test_a_corrupt_state_file_reads_as_defaults(qwendesk_home: Path) -> None:
     assert not state.is_enabled("x")
 
 
-def test_typed_headers_go_to_the_keyring_not_to_disk(qwendesk_home: Path, memory_keyring: MemoryKeyring) -> None:
+def test_typed_headers_go_to_the_keyring_not_to_disk(
+    qwendesk_home: Path, memory_keyring: MemoryKeyring
+) -> None:
     web = ServerConfig("web", url="https://mcp.example.com/mcp", headers={"X-Team": "blue"})
     state = ToolsState.load({"web": web})
     state.set_bearer_token(web, "s3cret-token")
