@@ -10,7 +10,8 @@ can drive a local Qwen3: tools are rendered by the model's own chat template, th
 engine parses its ``<tool_call>`` blocks, and calls come back whole (one
 ``delta.tool_calls`` chunk per call when streaming) with ``finish_reason:
 "tool_calls"``. ``tool_choice`` "auto" and "none" only: nothing here can force a
-call, so "required" and named functions are refused (see ``tool_request``).
+call, so "required" and named functions are refused (see ``tool_request``);
+``parallel_tool_calls: false`` returns the first call only.
 """
 
 from __future__ import annotations

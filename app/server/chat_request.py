@@ -41,6 +41,7 @@ class ChatCall:
     stream: bool = False
     include_usage: bool = False
     stop: tuple[str, ...] = ()
+    parallel_tool_calls: bool = True  # False: at most one call is returned (OpenAI's meaning)
 
 
 def _number(body: dict[str, Any], name: str) -> float | None:
@@ -114,7 +115,12 @@ def parse_chat_request(body: object) -> ChatCall:
         tools=tools,
     )
     return ChatCall(
-        model=model, request=request, stream=stream, include_usage=include_usage, stop=_stop(body)
+        model=model,
+        request=request,
+        stream=stream,
+        include_usage=include_usage,
+        stop=_stop(body),
+        parallel_tool_calls=_boolean(body, "parallel_tool_calls") is not False,
     )
 
 

@@ -99,6 +99,8 @@ def run_completion(
                 if stops.stopped:
                     cancel()  # keep reading: the engine's Done carries the counts
             elif isinstance(ev, ToolCall) and not stops.stopped:
+                if calls and not call.parallel_tool_calls:
+                    continue  # the client asked for one call at a time: the first one stands
                 held = stops.flush()  # the text before the call is complete: not a stop string
                 if held:
                     yield Delta(CONTENT, held)

@@ -135,3 +135,13 @@ def test_calls_cut_by_the_length_limit_finish_as_length() -> None:
         )
     )
     assert isinstance(items[-1], Finish) and items[-1].finish_reason == "length"
+
+
+def test_parallel_tool_calls_false_returns_the_first_call_only() -> None:
+    engine = Calls(ToolCallRequest("c1", "f", {"n": 1}), ToolCallRequest("c2", "f", {"n": 2}))
+    items = list(run_completion(cast(Engine, engine), call(parallel_tool_calls=False), lambda: None))
+    deltas = [i for i in items if isinstance(i, CallDelta)]
+    assert [d.call["function"]["arguments"] for d in deltas] == ['{"n": 1}']
+    assert isinstance(items[-1], Finish) and items[-1].finish_reason == "tool_calls"
+    both = list(run_completion(cast(Engine, engine), call(), lambda: None))
+    assert len([i for i in both if isinstance(i, CallDelta)]) == 2

@@ -56,6 +56,13 @@ def test_tools_reach_the_request_as_openai_function_objects() -> None:
     assert parse().request.tools == () and parse(tools=[]).request.tools == ()
 
 
+def test_parallel_tool_calls_is_a_switch() -> None:
+    assert parse().parallel_tool_calls is True
+    assert parse(parallel_tool_calls=True).parallel_tool_calls is True
+    assert parse(parallel_tool_calls=False).parallel_tool_calls is False
+    assert refusal(parallel_tool_calls="no").param == "parallel_tool_calls"
+
+
 def test_tool_choice_none_sends_no_tools() -> None:
     assert parse(tools=[WEATHER], tool_choice="none").request.tools == ()
 
