@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from app.backend.protocol import ChatMessage, GenerationRequest, Sampling
+from app.chat.tool_turn import stored_steps
 from app.documents import LibrarySnapshot
 from app.documents.context import carries_whole_documents
 from app.documents.engine_turn import DocumentTurn
@@ -65,6 +66,8 @@ def assemble_turn(
             if carries_whole_documents(text):
                 whole_at = m.position
             history.append(ChatMessage("user", text))
+        elif m.tool_cards and m.status in ANSWERED:
+            history.extend(stored_steps(m.content, m.tool_cards))  # its calls and results, no reasoning
         elif m.content and m.status in ANSWERED:
             history.append(ChatMessage("assistant", m.content))  # answers only, never reasoning
     documents = None

@@ -69,6 +69,7 @@ def build_window(model: str | None = None) -> MainWindow:
     instance.set_window(window)
     if interrupted:
         window.show_interrupted(interrupted)
+    window.start_tools()  # only MCP servers the user enabled; none: nothing is imported or started
     if settings.get("api_server/enabled"):
         window.api_server.apply()  # opt-in: only when switched on in File → Local API server
     last = str(settings.get("last_model") or "")

@@ -35,11 +35,12 @@ from app.models.machine import Machine, probe_machine
 from app.models.think_mode import effective_thinking
 from app.remote.endpoint import Endpoint
 from app.store.chat_store import CURRENT, ChatStore, Parent
-from app.store.models import Conversation, Message
+from app.store.models import Conversation, Message, ToolCard
 from app.ui.attachments import AttachmentPreparer
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
 from app.ui.conversation_files import ConversationFiles
+from app.ui.conversation_tools import ConversationTools
 from app.ui.current_conversation import CurrentConversation
 from app.ui.engine_bridge import EngineBridge, Failure
 from app.ui.engine_control import EngineControl
@@ -107,6 +108,7 @@ class ChatController(QObject):
         bridge.notice.connect(self._on_notice)
         bridge.done.connect(self._on_done)
         bridge.failed.connect(self._on_failed)
+        self.tools = ConversationTools(bridge, self)
         composer.send_requested.connect(self.send)
         composer.stop_requested.connect(self.stop)
         composer.think_toggled.connect(self.set_think)
@@ -317,6 +319,7 @@ class ChatController(QObject):
     def stop(self) -> None:
         if self.answering:
             self.bridge.cancel()
+            self.tools.close_question()  # a call waiting for consent is denied
 
     def _request(self) -> tuple[GenerationRequest, DocumentTurn | None]:
         """The history as it is sent, and the last question's documents (if any) to add to it."""
@@ -391,8 +394,9 @@ class ChatController(QObject):
             self._fail(NoModelError(self.tr("No model is loaded: choose a Qwen3 GGUF to chat with.")))
             return
         request, documents = self._request()
+        tools = self.tools.options(conv.id)
         if documents is None:
-            self.bridge.generate(request)
+            self.bridge.generate(request, tools=tools)
         else:
             question_id = documents.question_id
             self.bridge.generate(
@@ -401,6 +405,7 @@ class ChatController(QObject):
                     request, documents, remote_ctx=self._remote_ctx(), count_tokens=self.count_tokens
                 ),
                 prepared=lambda turn: self._documents_ready(msg.id, widget, question_id, turn),
+                tools=tools,
             )
         self._timer.start()
 
@@ -418,6 +423,10 @@ class ChatController(QObject):
         if self.turn is not None:
             self.notice.emit(notice.text)
 
+    def on_tool_card(self, card: ToolCard) -> None:
+        if self.turn is not None:
+            self.turn.add_card(card)
+
     def _on_done(self, done: Done) -> None:
         if self.turn is not None:
             self._finish(done)
@@ -431,8 +440,9 @@ class ChatController(QObject):
         t.paint(now)
         if t.checkpoint_due(now):
             self.store.update_message(
-                t.message.id, content=t.answer, reasoning=t.reasoning, thinking_s=t.thinking_s(now)
-            )
+                t.message.id, content=t.answer, reasoning=t.reasoning, thinking_s=t.thinking_s(now),
+                **_cards(t),
+            )  # fmt: skip
 
     def _finish(self, done: Done) -> None:
         t = self.turn
@@ -446,6 +456,7 @@ class ChatController(QObject):
             content=t.answer,
             reasoning=t.reasoning,
             status=status,
+            **_cards(t),
             thinking_s=t.thinking_s(now),
             reasoning_collapsed=collapsed if t.user_toggled or done.thought else True,
             **{name: getattr(done, name) for name in DONE_FIELDS_STORED},
@@ -463,7 +474,7 @@ class ChatController(QObject):
         self.flush()
         message = error.message
         self.store.update_message(
-            t.message.id, content=t.answer, reasoning=t.reasoning, status="error", error=message
+            t.message.id, content=t.answer, reasoning=t.reasoning, status="error", error=message, **_cards(t)
         )
         self._end_turn(self.store.get_message(t.message.id))
         reload = None
@@ -501,7 +512,7 @@ class ChatController(QObject):
         self._timer.stop()
         self.turn = None
         if t.widget.answer is not None:
-            t.widget.answer.finish_stream(t.answer)  # only the tail is rendered again
+            t.widget.pieces.finish(t.answer)  # only the tail is rendered again
         t.widget.show_message(stored, render_answer=False)
         self.view.update_message(stored)
         self._show_documents(t.widget)
@@ -518,7 +529,9 @@ class ChatController(QObject):
         if t is None:
             return
         self.flush()
-        self.store.update_message(t.message.id, content=t.answer, reasoning=t.reasoning, status="cancelled")
+        self.store.update_message(
+            t.message.id, content=t.answer, reasoning=t.reasoning, status="cancelled", **_cards(t)
+        )
         self._timer.stop()
         self.turn = None
 
@@ -526,3 +539,8 @@ class ChatController(QObject):
         if self.turn is not None and self.turn.message.id == message_id:
             self.turn.user_toggled = True
         self.store.update_message(message_id, reasoning_collapsed=not expanded)
+
+
+def _cards(turn: StreamedTurn) -> dict[str, object]:
+    """The turn's tool cards for the store (nothing for a turn without calls)."""
+    return {"tool_cards": turn.tool_cards} if turn.cards else {}

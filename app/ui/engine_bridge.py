@@ -24,6 +24,9 @@ Signals:
     connected(ConnectReport): a remote server answered; turns go there from now on.
     reasoning(str), answer(str): text of the running turn, as it streams.
     notice(Notice): something the engine wants the user to know during a turn.
+    tool_card(ToolCard): a tool call of the running turn appeared or changed (app.chat.tool_turn).
+    tool_always_allowed(str): the user chose "Always allow" for this tool (its exposed name).
+    consent_requested(ConsentRequest): a call waits for the user's answer (app.ui.tool_consent).
     done(Done): the running turn ended (its counts and timings).
     failed(Exception): an EngineError from a load, a connection or a turn, or a DocumentError
         (the documents leave no room); both carry ``kind`` and ``message``.
@@ -43,11 +46,22 @@ from PySide6.QtCore import QCoreApplication, Signal
 
 from app.backend.engine import Engine, LoadReport
 from app.backend.errors import EngineError, LoadCancelledError
-from app.backend.protocol import Answer, Done, GenerationRequest, Notice, Reasoning, StreamEvent
+from app.backend.protocol import (
+    Answer,
+    Done,
+    GenerationRequest,
+    Notice,
+    Reasoning,
+    StreamEvent,
+    ToolCallRequest,
+)
 from app.backend.shared_engine import SharedEngine
+from app.chat.tool_events import AlwaysAllowed, Decision, ToolCardEvent, ToolInfoLike
+from app.chat.tool_turn import run_tool_turn
 from app.documents.errors import DocumentError
 from app.models.think_mode import ThinkMode
 from app.ui.background import BackgroundWorker, Post
+from app.ui.tool_consent import ConsentRequest, ToolTurnOptions
 
 if TYPE_CHECKING:  # the HTTP client loads only when a server is connected, not at start-up
     from app.remote.engine import RemoteEngine
@@ -78,6 +92,9 @@ class EngineBridge(BackgroundWorker):
     notice = Signal(Notice)
     done = Signal(Done)
     failed = Signal(Exception)
+    tool_card = Signal(object)  # a ToolCard (app.store.models)
+    tool_always_allowed = Signal(str)
+    consent_requested = Signal(object)  # a ConsentRequest
 
     def __init__(
         self,
@@ -98,6 +115,7 @@ class EngineBridge(BackgroundWorker):
         self._dropped_asides: set[int] = set()  # write_aside calls cancelled (main thread adds)
         self._aside_lock = threading.Lock()  # guards _aside_running against cancel_aside
         self._aside_running: int | None = None
+        self._stopped = threading.Event()  # set by cancel(): a call waiting for consent is denied
 
     # ------------------------------------------------------------- state
 
@@ -176,11 +194,32 @@ class EngineBridge(BackgroundWorker):
         request: GenerationRequest,
         prepare: Callable[[Engine | None], tuple[GenerationRequest, Any]] | None = None,
         prepared: Callable[[Any], None] | None = None,
+        tools: ToolTurnOptions | None = None,
     ) -> None:
         """Run a turn. ``prepare(engine)`` (None for a server) runs first on the engine's thread and
-        returns the request to send and a result that ``prepared`` gets on the main thread."""
+        returns the request to send and a result that ``prepared`` gets on the main thread. With
+        ``tools`` (and a host that has some) the turn may call them, asking the user first."""
         call = self._next_call()
         remote = self.remote
+        self._stopped.clear()
+
+        def stream(generate: Callable[[GenerationRequest], Iterator[StreamEvent]], final: GenerationRequest,
+                   post: Post) -> Iterable[object]:  # fmt: skip
+            if tools is None or not tools.host.tools():
+                return generate(final)
+            stopped = self._stopped.is_set
+
+            def consent(tool_call: ToolCallRequest, info: ToolInfoLike | None) -> Decision:
+                if tools.auto_allow(tool_call, info):
+                    return "once"
+                asked = ConsentRequest(tool_call, info)
+                post("consent", asked)
+                return asked.wait(stopped)
+
+            return run_tool_turn(
+                generate, final, tools.host, consent, max_rounds=tools.max_rounds, cancelled=stopped,
+                always_allowed=tools.always_allowed,
+            )  # fmt: skip
 
         def ready(engine: Engine | None, post: Post) -> GenerationRequest:
             if prepare is None:
@@ -195,14 +234,14 @@ class EngineBridge(BackgroundWorker):
                 if self._dropped(call):
                     post("event", CANCELLED_BEFORE_START)
                     return
-                for ev in remote.generate(ready(None, post)):
+                for ev in stream(remote.generate, ready(None, post), post):
                     post("event", ev)
                 return
             with self.shared.use(self) as engine:
                 if self._dropped(call):
                     post("event", CANCELLED_BEFORE_START)
                     return
-                for ev in engine.generate(ready(engine, post)):
+                for ev in stream(engine.generate, ready(engine, post), post):
                     post("event", ev)
 
         self._submit(work)
@@ -268,6 +307,7 @@ class EngineBridge(BackgroundWorker):
     def cancel(self) -> None:
         """Stop the running call and drop the ones waiting (their turn ends as cancelled)."""
         self._cancelled_upto = self._submitted
+        self._stopped.set()
         if self.remote is not None:
             self.remote.cancel()
         self.shared.cancel(self)
@@ -293,6 +333,8 @@ class EngineBridge(BackgroundWorker):
         elif kind in ("prepared", "aside"):
             callback, result = payload
             callback(result)
+        elif kind == "consent":
+            self.consent_requested.emit(payload)
         elif kind == "progress":
             self.load_progress.emit(payload)
         elif kind == "loaded":
@@ -317,3 +359,7 @@ class EngineBridge(BackgroundWorker):
             self.notice.emit(ev)
         elif isinstance(ev, Done):
             self.done.emit(ev)
+        elif isinstance(ev, ToolCardEvent):
+            self.tool_card.emit(ev.card)
+        elif isinstance(ev, AlwaysAllowed):
+            self.tool_always_allowed.emit(ev.tool)

@@ -38,6 +38,7 @@ from app.ui.load_settings import LoadSettingsDialog, open_load_settings
 from app.ui.model_manager import ModelManager
 from app.ui.settings import Settings
 from app.ui.welcome import WelcomePanel
+from app.ui.window_tools import WindowTools
 
 if TYPE_CHECKING:
     from app.ui.remote_dialog import RemoteDialog
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self._deleted: int | None = None
         self.model_manager: ModelManager | None = None
         self.api_server = ApiServerControl(bridge.shared, settings)
+        self.window_tools = WindowTools()
 
         self._actions()
         self._connect()
@@ -141,6 +143,7 @@ class MainWindow(QMainWindow):
         self.use_local_action = act(file, self.tr("Use the l&ocal model"), self.controller.use_local)
         self.use_local_action.setEnabled(False)
         act(file, self.tr("Local &API server…"), self.open_api_server_dialog)
+        act(file, self.tr("&Tools (MCP servers)…"), self.open_tools_dialog, "Ctrl+T")
         act(file, self.tr("&Export conversation…"), self.export_current, "Ctrl+E")
         file.addSeparator()
         act(file, self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
@@ -419,6 +422,15 @@ class MainWindow(QMainWindow):
                 15_000,
             )
 
+    def start_tools(self) -> None:
+        """The MCP servers the user enabled earlier start now; their tools reach the next turn."""
+        self.window_tools.start_enabled()
+        self.window_tools.attach(self.controller.tools)
+
+    def open_tools_dialog(self) -> object:
+        """Tools (MCP servers): those of mcp.json, enabled one by one, with their state."""
+        return self.window_tools.open_dialog(self, self.controller.tools)
+
     def open_api_server_dialog(self) -> ApiServerDialog:
         """Switch the local API server on or off, and see its address."""
         dialog = ApiServerDialog(self.api_server, self)
@@ -524,6 +536,7 @@ class MainWindow(QMainWindow):
             self.model_manager.close()
         self.controller.stop()
         self.chat_area.shutdown()
+        self.window_tools.close()
         self.controller.preparer.shutdown()
         self.api_server.stop()
         self.bridge.shutdown()

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from app.documents import Source
 from app.store.models import Attachment, Message
+from app.ui.answer_segments import AnswerSegments
 from app.ui.answer_view import AnswerView
 from app.ui.attachments import ChipBar
 from app.ui.reasoning_pane import ReasoningPane
@@ -125,8 +126,9 @@ class MessageWidget(QFrame):
                 self.reasoning.toggled.connect(lambda on: self.reasoning_toggled.emit(self.message.id, on))
                 self.reasoning.hide()  # shown when there is reasoning to show, never as an empty header
                 body.addWidget(self.reasoning)
-            self.answer = AnswerView(self, dark=dark)
-            body.addWidget(self.answer)
+            self.answer = AnswerView(self, dark=dark)  # the first piece: all of it without tools
+            self.pieces = AnswerSegments(self.answer, dark=dark, parent=self)
+            body.addWidget(self.pieces)
             self.sources = SourcesLabel(self)
             body.addWidget(self.sources)
         layout = body
@@ -322,7 +324,9 @@ class MessageWidget(QFrame):
             return
         assert self.answer is not None
         self.set_streaming(m.status == "streaming")
-        if render_answer:
+        if render_answer and m.tool_cards:
+            self.pieces.show_stored(m.content, m.tool_cards)
+        elif render_answer:
             self.answer.set_markdown(m.content)
         self.answer.setVisible(bool(m.content) or m.status not in ("streaming", "error"))
         if self.reasoning is not None:
@@ -378,7 +382,7 @@ class MessageWidget(QFrame):
             self.sources.set_sources(sources)
 
     def _copy(self) -> None:
-        text = self.message.content if self.answer is None else self.answer.markdown
+        text = self.message.content if self.answer is None else self.pieces.markdown()
         QGuiApplication.clipboard().setText(text)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.store.models import Message
+from app.store.models import Message, ToolCard
 from app.ui.message_widget import MessageWidget
 
 CHECKPOINT_S = 0.5  # well inside the promised "at least once per second"
@@ -27,6 +27,7 @@ class StreamedTurn:
     think_ended: float | None = None
     last_checkpoint: float = 0.0
     user_toggled: bool = False  # the user opened or folded the pane: leave it so
+    cards: dict[str, ToolCard] = field(default_factory=dict)  # tool calls, by id, as they stand now
 
     def thinking_s(self, now: float) -> float | None:
         if self.think_started is None:
@@ -42,6 +43,18 @@ class StreamedTurn:
         if self.think_started is not None and self.think_ended is None:
             self.think_ended = now
         self.pending_answer.append(text)
+
+    def add_card(self, card: ToolCard) -> None:
+        """A tool call appeared or changed: the text before it is shown first, then the card."""
+        if self.pending_answer:
+            self.answer += "".join(self.pending_answer)
+            self.pending_answer.clear()
+        self.cards[card.id] = card
+        self.widget.pieces.card(card, self.answer)
+
+    @property
+    def tool_cards(self) -> tuple[ToolCard, ...]:
+        return tuple(self.cards.values())
 
     def paint(self, now: float) -> None:
         """Show what arrived since the last paint."""
@@ -67,8 +80,10 @@ class StreamedTurn:
             elif self.think_started is not None:
                 pane.show_elapsed(now - self.think_started)
         if answer_grew and self.widget.answer is not None:
-            self.widget.answer.update_stream(self.answer)
+            self.widget.pieces.stream(self.answer)
             self.widget.answer.show()
+        if self.cards:
+            self.widget.pieces.tick()
 
     def checkpoint_due(self, now: float) -> bool:
         """Whether the text so far should be written to the store now (then it is counted as done)."""

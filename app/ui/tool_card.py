@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, Protocol
+from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPlainTextEdit, QToolButton, QVBoxLayout, QWidget
 
+from app.store.models import ToolCard
 from app.ui.tool_approval import pretty_arguments
 
 SUMMARY_CHARS = 80
@@ -27,18 +28,6 @@ STATES = {
 }
 
 
-class CardLike(Protocol):
-    id: str
-    server: str
-    name: str
-    arguments: dict[str, Any]
-    raw: str
-    state: str
-    result: str
-    is_error: bool
-    started: float | None
-
-
 def summary(arguments: dict[str, Any] | None, raw: str = "") -> str:
     """One line: ``city="Paris", days=3``, cut with … past SUMMARY_CHARS."""
     if arguments:
@@ -50,7 +39,7 @@ def summary(arguments: dict[str, Any] | None, raw: str = "") -> str:
 
 
 class ToolCardWidget(QFrame):
-    def __init__(self, card: CardLike, parent: QWidget | None = None) -> None:
+    def __init__(self, card: ToolCard, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("toolCard")
         self.toggle = QToolButton(self)
@@ -84,7 +73,7 @@ class ToolCardWidget(QFrame):
     def expanded(self) -> bool:
         return self.toggle.isChecked()
 
-    def update_card(self, card: CardLike) -> None:
+    def update_card(self, card: ToolCard) -> None:
         """Show the card's current state (called as it moves: waiting, running, done…)."""
         self.card = card
         self.toggle.setText(f"{card.name}({summary(card.arguments, card.raw)})")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
+from app.store.models import ToolCard
 from app.ui.tool_approval import ToolApprovalDialog
 from app.ui.tool_card import SUMMARY_CHARS, ToolCardWidget, summary
 
@@ -54,17 +54,8 @@ def test_allow_once_is_the_default_and_always_is_explicit(qtbot: QtBot) -> None:
     assert run(d, d.always_button.click) == "always"
 
 
-@dataclass
-class Card:
-    id: str = "call_1"
-    server: str = "weather"
-    name: str = "get_weather"
-    arguments: dict[str, Any] = field(default_factory=lambda: {"city": "Paris", "days": 3})
-    raw: str = ""
-    state: str = "waiting"
-    result: str = ""
-    is_error: bool = False
-    started: float | None = None
+def Card() -> ToolCard:
+    return ToolCard(id="call_1", server="weather", name="get_weather", arguments={"city": "Paris", "days": 3})
 
 
 def test_a_card_follows_its_call(qtbot: QtBot) -> None:
