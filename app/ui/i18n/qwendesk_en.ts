@@ -15,7 +15,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../main_window.py" line="+489"/>
+        <location filename="../main_window.py" line="+502"/>
         <source>%n answer(s) were interrupted when QwenDesk last stopped; what had been written is kept.</source>
         <translation>
             <numerusform>%n answer was interrupted when QwenDesk last stopped; what had been written is kept.</numerusform>
@@ -31,6 +31,17 @@
         <translation>
             <numerusform>%n model on this server.</numerusform>
             <numerusform>%n models on this server.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ServerRow</name>
+    <message numerus="yes">
+        <location filename="../tools_server_form.py" line="+329"/>
+        <source>ready · %n tool(s)</source>
+        <translation>
+            <numerusform>ready · %n tool</numerusform>
+            <numerusform>ready · %n tools</numerusform>
         </translation>
     </message>
 </context>

@@ -42,7 +42,7 @@
 <context>
     <name>AnswerView</name>
     <message>
-        <location filename="../answer_view.py" line="+104"/>
+        <location filename="../answer_view.py" line="+121"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
@@ -133,7 +133,7 @@
 <context>
     <name>App</name>
     <message>
-        <location filename="../app.py" line="+97"/>
+        <location filename="../app.py" line="+98"/>
         <source>QwenDesk is already running with this chat history, but its window does not answer. Close it (or end it in the task manager), then start QwenDesk again.</source>
         <translation>QwenDesk 已在使用这份聊天记录运行，但它的窗口没有响应。请先关闭它（或在任务管理器中结束它），再重新启动 QwenDesk。</translation>
     </message>
@@ -174,12 +174,12 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="+284"/>
+        <location filename="../chat_controller.py" line="+286"/>
         <source>An answer is being written: stop it or wait, then send the edit.</source>
         <translation>正在生成回答：请先停止或等待它完成，再发送修改。</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+66"/>
         <source>The attached documents (about {tokens} tokens) do not fit in the loaded context: this answer uses the most relevant passages.</source>
         <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
     </message>
@@ -189,7 +189,7 @@
         <translation>尚未加载模型：请选择一个 Qwen3 GGUF 模型来对话。</translation>
     </message>
     <message>
-        <location line="+98"/>
+        <location line="+106"/>
         <source>, YaRN ×{factor}</source>
         <translation>，YaRN ×{factor}</translation>
     </message>
@@ -502,7 +502,7 @@
 <context>
     <name>EngineBridge</name>
     <message>
-        <location filename="../engine_bridge.py" line="+287"/>
+        <location filename="../engine_bridge.py" line="+327"/>
         <source>Unexpected engine failure: {error}</source>
         <translation>推理引擎意外出错：{error}</translation>
     </message>
@@ -575,7 +575,7 @@
         <translation>加载</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+56"/>
         <source>Needed by a quantized KV cache</source>
         <translation>量化的 KV 缓存需要开启此项</translation>
     </message>
@@ -613,23 +613,23 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../main_window.py" line="+64"/>
-        <location line="+201"/>
+        <location filename="../main_window.py" line="+65"/>
+        <location line="+204"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="-190"/>
+        <location line="-193"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+26"/>
         <source>Undo</source>
         <translation>撤销</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location line="+35"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -667,6 +667,11 @@
         <location line="+2"/>
         <source>Local &amp;API server…</source>
         <translation>本地 API 服务(&amp;A)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>&amp;Tools (MCP servers)…</source>
+        <translation>工具（MCP 服务器）(&amp;T)…</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -825,7 +830,7 @@
         <translation>已连接到 {host}：回答来自那里的 {model}。</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+31"/>
         <source>Attach documents</source>
         <translation>添加文档</translation>
     </message>
@@ -860,7 +865,7 @@
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../message_widget.py" line="+48"/>
+        <location filename="../message_widget.py" line="+49"/>
         <source>Interrupted: the app stopped while this answer was being written.</source>
         <translation>已中断：生成此回答时应用停止了运行。</translation>
     </message>
@@ -880,7 +885,7 @@
         <translation>助手</translation>
     </message>
     <message>
-        <location line="+82"/>
+        <location line="+84"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
@@ -905,7 +910,7 @@
         <translation>重新生成</translation>
     </message>
     <message>
-        <location line="+152"/>
+        <location line="+154"/>
         <source>The answer reached the length limit.</source>
         <translation>回答已达到长度上限。</translation>
     </message>
@@ -1266,6 +1271,34 @@
     </message>
 </context>
 <context>
+    <name>PasteDialog</name>
+    <message>
+        <location filename="../tools_server_form.py" line="+207"/>
+        <source>Paste tool servers</source>
+        <translation>粘贴工具服务器</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Paste the “mcpServers” JSON from Claude Desktop, Cursor or LM Studio, or one server&apos;s entry. Pasted servers are added switched off.</source>
+        <translation>粘贴来自 Claude Desktop、Cursor 或 LM Studio 的“mcpServers” JSON，或单个服务器的条目。粘贴的服务器添加后处于关闭状态。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>only needed for a single server&apos;s entry</source>
+        <translation>仅在粘贴单个服务器的条目时需要</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+</context>
+<context>
     <name>ReasoningPane</name>
     <message>
         <location filename="../reasoning_pane.py" line="+155"/>
@@ -1409,6 +1442,159 @@
     </message>
 </context>
 <context>
+    <name>ServerForm</name>
+    <message>
+        <location filename="../tools_server_form.py" line="-120"/>
+        <source>Edit tool server</source>
+        <translation>编辑工具服务器</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Add a tool server</source>
+        <translation>添加工具服务器</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>e.g. files</source>
+        <translation>例如：files</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>A program on this computer (stdio)</source>
+        <translation>本机上的程序（stdio）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A URL (streamable HTTP)</source>
+        <translation>URL（Streamable HTTP）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>e.g. npx or /usr/bin/python3</source>
+        <translation>例如：npx 或 /usr/bin/python3</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>One argument per line</source>
+        <translation>每行一个参数</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>KEY=VALUE, one per line</source>
+        <translation>KEY=VALUE，每行一个</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Name: value, one per line (e.g. Authorization: Bearer …)</source>
+        <translation>名称: 值，每行一个（例如 Authorization: Bearer …）</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Command:</source>
+        <translation>命令：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Arguments:</source>
+        <translation>参数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Environment:</source>
+        <translation>环境变量：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>URL:</source>
+        <translation>URL：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Headers:</source>
+        <translation>请求头：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Header values are kept in the system keyring, not in mcp.json.</source>
+        <translation>请求头的值保存在系统钥匙串中，不写入 mcp.json。</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Kind:</source>
+        <translation>类型：</translation>
+    </message>
+</context>
+<context>
+    <name>ServerRow</name>
+    <message>
+        <location line="+118"/>
+        <source>Enabled: start this server and offer its tools to the model</source>
+        <translation>启用：启动此服务器，并把它的工具提供给模型</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Trusted: run its tools without asking</source>
+        <translation>信任：直接运行它的工具，不再询问</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Restart</source>
+        <translation>重启</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Edit…</source>
+        <translation>编辑…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>No longer trusted: its command or URL changed. Tick Trusted again if you trust it.</source>
+        <translation>已不再信任：它的命令或 URL 已更改。如果你信任它，请重新勾选“信任”。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Its tools run without asking you first, with your permissions.</source>
+        <translation>它的工具会以你的权限运行，且不会事先询问你。</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+8"/>
+        <source>ready · %n tool(s)</source>
+        <translation>
+            <numerusform>就绪 · %n 个工具</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>starting…</source>
+        <translation>正在启动…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>failed: {reason}</source>
+        <translation>失败：{reason}</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>unknown reason</source>
+        <translation>原因未知</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>stopped</source>
+        <translation>已停止</translation>
+    </message>
+</context>
+<context>
     <name>SourcesLabel</name>
     <message>
         <location filename="../sources_view.py" line="-26"/>
@@ -1419,6 +1605,135 @@
         <location line="+2"/>
         <source>Sources:</source>
         <translation>来源：</translation>
+    </message>
+</context>
+<context>
+    <name>ToolApprovalDialog</name>
+    <message>
+        <location filename="../tool_approval.py" line="+48"/>
+        <source>Allow a tool call?</source>
+        <translation>允许调用工具？</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The model wants to use &lt;b&gt;{tool}&lt;/b&gt; from the MCP server &lt;b&gt;{server}&lt;/b&gt;.</source>
+        <translation>模型想要使用 MCP 服务器 &lt;b&gt;{server}&lt;/b&gt; 提供的工具 &lt;b&gt;{tool}&lt;/b&gt;。</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>Deny</source>
+        <translation>拒绝</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Always allow this tool in this conversation</source>
+        <translation>在此对话中始终允许此工具</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Allow once</source>
+        <translation>允许一次</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Arguments:</source>
+        <translation>参数：</translation>
+    </message>
+</context>
+<context>
+    <name>ToolCardWidget</name>
+    <message>
+        <location filename="../tool_card.py" line="+23"/>
+        <source>waiting for approval</source>
+        <translation>等待批准</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>running… {seconds} s</source>
+        <translation>运行中… {seconds} 秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>denied</source>
+        <translation>已拒绝</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location line="+53"/>
+        <source>{tool} from {server}</source>
+        <translation>{tool}（来自 {server}）</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Arguments</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Result</source>
+        <translation>结果</translation>
+    </message>
+</context>
+<context>
+    <name>ToolsDialog</name>
+    <message>
+        <location filename="../tools_dialog.py" line="+63"/>
+        <source>Tools</source>
+        <translation>工具</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>An enabled MCP server runs on this computer (or is reached over the network) with your permissions; QwenDesk asks before each call unless you trust the server.</source>
+        <translation>启用的 MCP 服务器会以你的权限在本机运行（或通过网络访问）；除非你信任该服务器，否则 QwenDesk 会在每次调用前询问你。</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>No tool servers yet. Add one, or paste the “mcpServers” JSON from another app.</source>
+        <translation>还没有工具服务器。请添加一个，或粘贴来自其他应用的“mcpServers” JSON。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Paste JSON…</source>
+        <translation>粘贴 JSON…</translation>
+    </message>
+    <message>
+        <location line="+126"/>
+        <source>Remove tool server</source>
+        <translation>移除工具服务器</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove “{name}” from mcp.json? It is stopped first.</source>
+        <translation>从 mcp.json 中移除“{name}”？移除前会先将其停止。</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>The header values could not be kept in the system keyring: {why}</source>
+        <translation>无法将请求头的值保存在系统钥匙串中：{why}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>A server named “{name}” already exists.</source>
+        <translation>已存在名为“{name}”的服务器。</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>A server named “{name}” already exists: remove it first, or paste it under another name.</source>
+        <translation>已存在名为“{name}”的服务器：请先移除它，或换个名称粘贴。</translation>
     </message>
 </context>
 <context>
