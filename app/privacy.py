@@ -1,4 +1,4 @@
-"""QwenDesk reaches the network only when the user asks the model manager to list or download models.
+"""QwenDesk reaches the network only when the user asks: a model listing or download, a server, an MCP server.
 
 Everything else runs with huggingface_hub's offline mode on (``HF_HUB_OFFLINE``,
 inherited by the engine worker and any library that consults it) and its

@@ -20,9 +20,9 @@ from app import __version__
 
 APP_NAME = "QwenDesk"
 PRIVACY_STATEMENT = (
-    "QwenDesk makes no network connections except when you ask the model manager to list or download "
-    "models from the Hugging Face Hub. No telemetry, no update checks. Conversations, documents and "
-    "models stay on this computer."
+    "QwenDesk makes no network connections except the ones you ask for: listing or downloading models "
+    "from the Hugging Face Hub, a server you connect to, and the MCP tool servers you enable. No "
+    "telemetry, no update checks. Conversations, documents and models stay on this computer."
 )
 
 

@@ -39,6 +39,7 @@ from app.chat.tool_events import (
 )
 from app.store.models import ToolCard
 
+DEFAULT_ROUNDS = 8  # rounds of calls one answer may use, unless its conversation says otherwise
 DENIED = "The user denied this call."
 STOPPED = "Stopped: the user stopped the answer."
 CANCEL_WAIT_S = 5.0  # after cancel_calls, how long a call may take to come back before it is left behind
@@ -51,7 +52,7 @@ def run_tool_turn(
     host: ToolHostLike,
     consent: Callable[[ToolCallRequest, ToolInfoLike | None], Decision],
     *,
-    max_rounds: int = 8,
+    max_rounds: int = DEFAULT_ROUNDS,
     cancelled: Callable[[], bool] = lambda: False,
     always_allowed: Iterable[str] = (),
     call_timeout_s: float = 60,

@@ -580,6 +580,15 @@ def _conversation_values(fields: Mapping[str, Any]) -> dict[str, Any]:
         values["think"] = bool(values["think"])
     if "sampling" in values:
         values["sampling"] = _sampling_json(values["sampling"])
+    if "allowed_tools" in values:
+        tools = values["allowed_tools"]
+        if isinstance(tools, str) or not all(isinstance(t, str) for t in tools):
+            raise TypeError("allowed_tools must be a sequence of tool names")
+        values["allowed_tools"] = json.dumps(sorted(set(tools)))
+    if values.get("tool_rounds") is not None:
+        rounds = values["tool_rounds"]
+        if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= 64:
+            raise ValueError(f"tool_rounds must be a whole number from 1 to 64, not {rounds!r}")
     return values
 
 
@@ -638,6 +647,7 @@ def _conversation(row: sqlite3.Row) -> Conversation:
     d = dict(zip(row.keys(), row))
     d["think"] = bool(d["think"])
     d["sampling"] = json.loads(d["sampling"])
+    d["allowed_tools"] = tuple(json.loads(d["allowed_tools"] or "[]"))
     return Conversation(**d)
 
 

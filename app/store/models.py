@@ -108,6 +108,8 @@ class Conversation:
     deleted_at: float | None = None  # soft-deleted (undo-able) until purged
     # The remote server (host:port) any of its turns was sent to; None = only ever local.
     remote: str | None = None
+    tool_rounds: int | None = None  # rounds of tool calls one answer may use; None = the default (8)
+    allowed_tools: tuple[str, ...] = ()  # tools the user chose "Always allow" for in this conversation
 
     @property
     def deleted(self) -> bool:

@@ -296,6 +296,13 @@ def _v8_tool_cards(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN tool_cards TEXT")
 
 
+def _v9_conversation_tools(conn: sqlite3.Connection) -> None:
+    # A conversation's tool settings: its limit of tool-call rounds per answer (NULL = the default)
+    # and the tools the user chose "Always allow" for in it (a JSON list of the names the model calls).
+    conn.execute("ALTER TABLE conversations ADD COLUMN tool_rounds INTEGER")
+    conn.execute("ALTER TABLE conversations ADD COLUMN allowed_tools TEXT NOT NULL DEFAULT '[]'")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 MIGRATIONS: tuple[Migration, ...] = (
     _v1_tables,
@@ -306,6 +313,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _v6_stream_owner,
     _v7_branches,
     _v8_tool_cards,
+    _v9_conversation_tools,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

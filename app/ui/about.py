@@ -33,9 +33,9 @@ TAGLINE = QT_TRANSLATE_NOOP("AboutDialog", "Chat with Qwen3 models on this compu
 # app.versions.PRIVACY_STATEMENT, repeated here so lupdate finds it (a test keeps the two equal).
 PRIVACY_SOURCE = QT_TRANSLATE_NOOP(
     "AboutDialog",
-    "QwenDesk makes no network connections except when you ask the model manager to list or download "
-    "models from the Hugging Face Hub. No telemetry, no update checks. Conversations, documents and "
-    "models stay on this computer.",
+    "QwenDesk makes no network connections except the ones you ask for: listing or downloading models "
+    "from the Hugging Face Hub, a server you connect to, and the MCP tool servers you enable. No "
+    "telemetry, no update checks. Conversations, documents and models stay on this computer.",
 )
 
 

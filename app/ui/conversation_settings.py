@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.backend.sampling import NON_THINKING_PRESET, THINKING_PRESET
+from app.chat.tool_turn import DEFAULT_ROUNDS as DEFAULT_TOOL_ROUNDS
 from app.store.models import Conversation
 
 # (key, label, minimum, maximum, step, decimals); -1 shows "preset". Labels are translated when shown.
@@ -75,6 +76,12 @@ class ConversationSettingsDialog(QDialog):
             )
             self.fields[key] = box
             form.addRow(self.tr(str(label)), box)
+        self.rounds = QSpinBox()
+        self.rounds.setRange(0, 64)  # 0 shows "default": the conversation follows the app's default
+        self.rounds.setSpecialValueText(self.tr("default ({n})").format(n=DEFAULT_TOOL_ROUNDS))
+        self.rounds.setValue(conversation.tool_rounds or 0)
+        self.rounds.setToolTip(self.tr("How many rounds of tool calls one answer may use before it stops"))
+        form.addRow(self.tr("Tool-call rounds per answer"), self.rounds)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -88,3 +95,7 @@ class ConversationSettingsDialog(QDialog):
             if box.value() != box.minimum():
                 sampling[key] = box.value()
         return self.system_prompt.toPlainText().strip(), sampling
+
+    def tool_rounds(self) -> int | None:
+        """The conversation's limit of tool-call rounds; None: the default."""
+        return self.rounds.value() or None

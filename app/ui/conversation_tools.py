@@ -2,8 +2,8 @@
 
 The MCP host and its state are given by the window (``attach``); with none, or no server ready,
 turns have no tools and nothing changes. A call waits for the user's answer in a dialog that does
-not block the window; Stop answers Deny. "Always allow this tool" lasts for the conversation while
-the app runs; a server the user marked trusted runs its tools without asking.
+not block the window; Stop answers Deny. "Always allow this tool" is kept with the conversation;
+a server the user marked trusted runs its tools without asking.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QWidget
 
 from app.backend.protocol import ToolCallRequest
 from app.chat.tool_events import ToolHostLike, ToolInfoLike
+from app.chat.tool_turn import DEFAULT_ROUNDS
 from app.ui.engine_bridge import EngineBridge
 from app.ui.tool_approval import ToolApprovalDialog
 from app.ui.tool_consent import ConsentRequest, ToolTurnOptions
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from app.tools.config import ServerConfig
     from app.tools.state import ToolsState
 
-MAX_ROUNDS = 8
 
 
 class ConversationTools(QObject):
@@ -34,7 +34,6 @@ class ConversationTools(QObject):
         self.host: ToolHostLike | None = None
         self.state: ToolsState | None = None
         self.configs: Callable[[], Mapping[str, ServerConfig]] = dict
-        self._always: dict[int, set[str]] = {}  # conversation id → tools allowed without asking
         self.dialog: ToolApprovalDialog | None = None
         bridge.tool_card.connect(controller.on_tool_card)
         bridge.consent_requested.connect(self._ask)
@@ -52,15 +51,13 @@ class ConversationTools(QObject):
         """What this conversation's next turn may call (None: no tools at all)."""
         if self.host is None or not self.host.tools():
             return None
+        conv = self.controller.store.get_conversation(conversation_id)
         return ToolTurnOptions(
             self.host,
-            max_rounds=MAX_ROUNDS,
-            always_allowed=frozenset(self._always.get(conversation_id, ())),
+            max_rounds=conv.tool_rounds or DEFAULT_ROUNDS,
+            always_allowed=frozenset(conv.allowed_tools),
             auto_allow=self._trusted,
         )
-
-    def allowed(self, conversation_id: int) -> frozenset[str]:
-        return frozenset(self._always.get(conversation_id, ()))
 
     def _trusted(self, _call: ToolCallRequest, info: ToolInfoLike | None) -> bool:
         if info is None or self.state is None:
@@ -69,9 +66,10 @@ class ConversationTools(QObject):
         return config is not None and self.state.is_trusted(config)
 
     def _remember(self, tool: str) -> None:
+        """ "Always allow" is kept with the conversation (its later turns, and after a restart)."""
         conv = self.controller.conversation
         if conv is not None:
-            self._always.setdefault(conv.id, set()).add(tool)
+            self.controller.current.update(allowed_tools=(*conv.allowed_tools, tool), touch=False)
 
     def _ask(self, request: ConsentRequest) -> None:
         """Show the call and wait for the user (the engine's thread waits, the window does not)."""

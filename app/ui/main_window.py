@@ -348,7 +348,9 @@ class MainWindow(QMainWindow):
         dialog = ConversationSettingsDialog(conv, self)
         if dialog.exec():
             prompt, sampling = dialog.values()
-            self.controller.current.update(system_prompt=prompt, sampling=sampling, touch=False)
+            self.controller.current.update(
+                system_prompt=prompt, sampling=sampling, tool_rounds=dialog.tool_rounds(), touch=False
+            )
 
     # --------------------------------------------------------------- model
 

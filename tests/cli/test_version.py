@@ -93,5 +93,6 @@ def test_collect_needs_no_qt_and_no_llama_cpp_import() -> None:
 
 
 def test_privacy_statement() -> None:
-    assert PRIVACY_STATEMENT.startswith("QwenDesk makes no network connections except when you ask")
+    assert PRIVACY_STATEMENT.startswith("QwenDesk makes no network connections except the ones you ask for")
+    assert "MCP tool servers you enable" in PRIVACY_STATEMENT
     assert "No telemetry, no update checks." in PRIVACY_STATEMENT

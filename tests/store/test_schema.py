@@ -42,7 +42,7 @@ def test_a_version_1_file_is_migrated_and_its_history_becomes_searchable(tmp_pat
     path = tmp_path / "old.sqlite3"
     _old_file(path, 1)
     with ChatStore(path) as store:
-        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
+        assert store._conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
         assert {"messages_fts", "conversations_fts"} <= _tables(store)
         assert {"attachments", "doc_chunks", "doc_chunks_fts", "message_sources"} <= _tables(store)
         c = store.get_conversation(1)

@@ -60,7 +60,7 @@ def test_a_version_7_file_gets_the_column_and_its_answers_have_no_cards(tmp_path
     finally:
         conn.close()
     with ChatStore(path) as store:
-        assert schema.user_version(store._conn) == schema.SCHEMA_VERSION == 8
+        assert schema.user_version(store._conn) == schema.SCHEMA_VERSION >= 8  # migrated to the newest
         (m,) = store.all_messages(1)
         assert (m.content, m.tool_cards) == ("An old answer", ())
         assert store._conn.execute("SELECT tool_cards FROM messages").fetchone()[0] is None
@@ -187,3 +187,15 @@ def test_json_carries_the_cards_whole(store: ChatStore) -> None:
     assert cards[0]["started"].startswith("2023-11-14T22:13:20.5") and cards[1]["started"] is None
     assert data["messages"][0]["tool_cards"] == []
     json.dumps(data)  # serializable as it is
+
+
+def test_a_conversations_tool_settings_round_trip(tmp_path: Path) -> None:
+    with ChatStore(tmp_path / "c.sqlite3") as store:
+        conv = store.create_conversation()
+        assert conv.tool_rounds is None and conv.allowed_tools == ()
+        conv = store.update_conversation(conv.id, tool_rounds=3, allowed_tools=["b", "a", "a"], touch=False)
+        assert conv.tool_rounds == 3 and conv.allowed_tools == ("a", "b")
+        with pytest.raises(ValueError):
+            store.update_conversation(conv.id, tool_rounds=0)
+        with pytest.raises(TypeError):
+            store.update_conversation(conv.id, allowed_tools="get_weather")

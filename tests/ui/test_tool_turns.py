@@ -62,6 +62,8 @@ def test_a_call_asks_first_then_its_card_sits_in_the_answer(qtbot: QtBot, window
     stored = window.store.get_message(answer.message.id)
     # The scripted model calls again after every result: the round limit ends the turn.
     assert stored.finish_reason == "tool_rounds"
+    conv = window.store.get_conversation(stored.conversation_id)
+    assert conv.allowed_tools == ("get_weather",)  # "Always allow" is kept with the conversation
     assert [c.state for c in stored.tool_cards][:2] == ["done", "done"]
     assert "Paris" in stored.tool_cards[0].result  # the MCP server's answer, kept with the message
     widget = window.view.widgets[-1]
@@ -91,3 +93,15 @@ def test_deny_tells_the_model_and_runs_nothing(qtbot: QtBot, window: MainWindow)
     stored = window.store.get_message(window.view.widgets[-1].message.id)
     assert stored.tool_cards and stored.tool_cards[0].state == "denied"
     assert all(c.state in ("denied", "failed") for c in stored.tool_cards)
+
+
+def test_the_conversations_round_limit_is_used(qtbot: QtBot, window: MainWindow) -> None:
+    window.composer.think.setChecked(False)
+    window.new_conversation()
+    conv = window.controller.current.update(tool_rounds=2, allowed_tools=("get_weather",), touch=False)
+    ask(qtbot, window, "Weather in Paris?")  # allowed already: no question
+    qtbot.waitUntil(lambda: not window.controller.answering, timeout=60_000)
+    assert window.controller.tools.dialog is None
+    stored = window.store.get_message(window.view.widgets[-1].message.id)
+    assert stored.finish_reason == "tool_rounds" and stored.conversation_id == conv.id
+    assert {c.round for c in stored.tool_cards} == {0, 1}  # two rounds, as the conversation says

@@ -178,7 +178,7 @@ def test_window_in_chinese_then_english(
     window.show_interrupted(2)
     assert window.statusBar().currentMessage().startswith("QwenDesk 上次退出时有 2 条回答被中断")
     about = AboutDialog(window)
-    assert about.windowTitle() == "关于 QwenDesk" and "不会进行任何网络连接" in about.privacy_label.text()
+    assert about.windowTitle() == "关于 QwenDesk" and "只进行你要求的网络连接" in about.privacy_label.text()
     about.deleteLater()
     window.close()
 

@@ -15,7 +15,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../main_window.py" line="+502"/>
+        <location filename="../main_window.py" line="+504"/>
         <source>%n answer(s) were interrupted when QwenDesk last stopped; what had been written is kept.</source>
         <translation>
             <numerusform>%n answer was interrupted when QwenDesk last stopped; what had been written is kept.</numerusform>

@@ -10,8 +10,8 @@
     </message>
     <message>
         <location line="+2"/>
-        <source>QwenDesk makes no network connections except when you ask the model manager to list or download models from the Hugging Face Hub. No telemetry, no update checks. Conversations, documents and models stay on this computer.</source>
-        <translation>除非你让模型管理器从 Hugging Face Hub 列出或下载模型，QwenDesk 不会进行任何网络连接。没有遥测，也不检查更新。对话、文档和模型都保存在这台电脑上。</translation>
+        <source>QwenDesk makes no network connections except the ones you ask for: listing or downloading models from the Hugging Face Hub, a server you connect to, and the MCP tool servers you enable. No telemetry, no update checks. Conversations, documents and models stay on this computer.</source>
+        <translation>QwenDesk 只进行你要求的网络连接：从 Hugging Face Hub 列出或下载模型、你连接的服务器，以及你启用的 MCP 工具服务器。没有遥测，也不检查更新。对话、文档和模型都保存在这台电脑上。</translation>
     </message>
     <message>
         <location line="+46"/>
@@ -434,7 +434,7 @@
 <context>
     <name>ConversationSettingsDialog</name>
     <message>
-        <location filename="../conversation_settings.py" line="+22"/>
+        <location filename="../conversation_settings.py" line="+23"/>
         <source>Temperature</source>
         <translation>温度</translation>
     </message>
@@ -497,6 +497,21 @@
         <location line="+2"/>
         <source>random</source>
         <translation>随机</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>default ({n})</source>
+        <translation>默认（{n}）</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>How many rounds of tool calls one answer may use before it stops</source>
+        <translation>一个回答最多可以进行多少轮工具调用，超过即停止</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Tool-call rounds per answer</source>
+        <translation>每个回答的工具调用轮数</translation>
     </message>
 </context>
 <context>
@@ -810,7 +825,7 @@
         <translation>已删除“{title}”。</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+48"/>
         <source>Choose a Qwen3 GGUF</source>
         <translation>选择 Qwen3 GGUF 模型</translation>
     </message>
