@@ -131,6 +131,17 @@ class RemoteDialog(QDialog):
         )
         privacy.setObjectName("remotePrivacy")
         privacy.setWordWrap(True)
+        # Without a tool parser the server sends calls back as text (QwenDesk reads that too), but
+        # vLLM and SGLang refuse `tools` unless started with one.
+        self.tools_hint = QLabel(
+            self.tr(
+                "Tools (MCP): start vLLM with --enable-auto-tool-choice --tool-call-parser hermes, "
+                "SGLang with --tool-call-parser qwen25, for Qwen3 to call tools there."
+            )
+        )
+        self.tools_hint.setObjectName("status")
+        self.tools_hint.setWordWrap(True)
+        self.tools_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status = QLabel()
         self.status.setObjectName("remoteStatus")
         self.status.setWordWrap(True)
@@ -145,6 +156,7 @@ class RemoteDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(privacy)
+        layout.addWidget(self.tools_hint)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
 

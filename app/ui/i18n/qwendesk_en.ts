@@ -26,7 +26,7 @@
 <context>
     <name>RemoteDialog</name>
     <message numerus="yes">
-        <location filename="../remote_dialog.py" line="+223"/>
+        <location filename="../remote_dialog.py" line="+235"/>
         <source>%n model(s) on this server.</source>
         <translation>
             <numerusform>%n model on this server.</numerusform>

@@ -1419,12 +1419,17 @@
         <translation>你的消息以及附加文档的文本会发送到此服务器，离开本机。由它回答的对话会标记为“远程”。</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+10"/>
+        <source>Tools (MCP): start vLLM with --enable-auto-tool-choice --tool-call-parser hermes, SGLang with --tool-call-parser qwen25, for Qwen3 to call tools there.</source>
+        <translation>工具（MCP）：要让 Qwen3 在服务器上调用工具，请用 --enable-auto-tool-choice --tool-call-parser hermes 启动 vLLM，或用 --tool-call-parser qwen25 启动 SGLang。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>Connect</source>
         <translation>连接</translation>
     </message>
     <message>
-        <location line="+69"/>
+        <location line="+70"/>
         <source>Asking {host} for its models…</source>
         <translation>正在向 {host} 查询模型…</translation>
     </message>
