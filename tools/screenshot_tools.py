@@ -179,6 +179,7 @@ def shoot_dialog(out: Path, name: str) -> None:
     from PySide6.QtGui import QCursor
 
     from app.ui.app import build_window
+    from app.ui.tools_dialog import ToolsDialog
     from tools.qt_wait import settle, wait_until
 
     before = children()
@@ -189,6 +190,7 @@ def shoot_dialog(out: Path, name: str) -> None:
     QCursor.setPos(QPoint(1270, 850))
     settle()
     dialog = window.open_tools_dialog()
+    assert isinstance(dialog, ToolsDialog)
     dialog.resize(*DIALOG_SIZE)
 
     def settled() -> bool:
