@@ -128,11 +128,12 @@ def test_two_servers_with_the_same_tools_get_distinct_names() -> None:
 
 
 def test_close_leaves_no_child_process() -> None:
+    before = {p.pid for p in children()}  # other tests' children (an engine worker) are not ours
     host = ToolHost({"weather": stdio_weather(), "backup": stdio_weather("backup")})
     host.start("weather")
     host.start("backup", wait_s=30)
     host.start("weather", wait_s=30)
-    pids = {p.pid for p in children()}
+    pids = {p.pid for p in children()} - before
     assert len(pids) >= 2
     host.call("slow", {"seconds": 0.01})  # ambiguous name: an error, but nothing hangs
     host.close()
@@ -192,8 +193,10 @@ def test_an_http_server_that_is_not_there_fails_quickly() -> None:
 
 
 def test_stop_then_start_again(host: ToolHost) -> None:
+    before = {p.pid for p in children()}  # other tests' children (an engine worker) are not ours
     assert host.start("weather", wait_s=30).status == "ready"
-    pids = {p.pid for p in children()}
+    pids = {p.pid for p in children()} - before
+    assert pids
     assert host.stop("weather").status == "stopped"
     assert host.tools() == [] and [p for p in children() if p.pid in pids] == []
     assert host.start("weather", wait_s=30).status == "ready"
