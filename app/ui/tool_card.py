@@ -59,7 +59,6 @@ class ToolCardWidget(QFrame):
         self.details.setObjectName("toolCardResult")
         self.details.setReadOnly(True)
         self.details.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.details.setFixedHeight(self.details.fontMetrics().lineSpacing() * RESULT_LINES + 12)
         self.details.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
@@ -102,4 +101,10 @@ class ToolCardWidget(QFrame):
         arguments = pretty_arguments(self.card.arguments, self.card.raw)
         heading = self.tr("Arguments") + "\n" + arguments
         result = self.card.result or ("" if self.card.state in ("waiting", "running") else "—")
-        self.details.setPlainText(heading + "\n\n" + self.tr("Result") + "\n" + result)
+        text = heading + "\n\n" + self.tr("Result") + "\n" + result
+        self.details.setPlainText(text)
+        # As tall as the text, up to RESULT_LINES; a long result scrolls inside.
+        metrics = self.details.fontMetrics()
+        width = max(1, self.details.viewport().width() // max(1, metrics.averageCharWidth()))
+        lines = sum(1 + len(line) // width for line in text[:20_000].splitlines())
+        self.details.setFixedHeight(min(lines, RESULT_LINES) * metrics.lineSpacing() + 12)
