@@ -105,3 +105,17 @@ def test_the_conversations_round_limit_is_used(qtbot: QtBot, window: MainWindow)
     stored = window.store.get_message(window.view.widgets[-1].message.id)
     assert stored.finish_reason == "tool_rounds" and stored.conversation_id == conv.id
     assert {c.round for c in stored.tool_cards} == {0, 1}  # two rounds, as the conversation says
+
+
+def test_tools_in_thinking_mode(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.composer.think.isChecked()
+    window.new_conversation()
+    window.controller.current.update(tool_rounds=2, allowed_tools=("get_weather",), touch=False)
+    ask(qtbot, window, "Weather in Paris?")
+    qtbot.waitUntil(lambda: not window.controller.answering, timeout=60_000)
+    answer = window.view.widgets[-1]
+    stored = window.store.get_message(answer.message.id)
+    assert stored.reasoning == "The user greets me."  # it thought first, then called
+    assert stored.tool_cards and stored.tool_cards[0].arguments == {"city": "Paris"}
+    assert stored.tool_cards[0].state == "done" and "Paris" in stored.tool_cards[0].result
+    assert answer.reasoning is not None and answer.reasoning.isVisible()
