@@ -9,7 +9,8 @@ message still "streaming" when its process died is made "interrupted" by
 :meth:`ChatStore.mark_interrupted` at the next start (one that a live process still writes is
 left alone: app.store.ownership). Big writes go in short transactions and every write waits
 up to ``BUSY_TIMEOUT_S`` for another process's (app.store.batches). Attachments, their chunk
-index and answers' sources are in app.store.attachment_store (a mixin of the same store).
+index and answers' sources are in app.store.attachment_store (a mixin of the same store); field checks
+and row conversions in app.store.rows.
 
 Branches: Edit and Regenerate add a new version of a turn (a message with the same parent)
 instead of deleting the later turns. :meth:`ChatStore.messages` is the branch on screen (the
@@ -23,9 +24,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
-import json
 import logging
-import math
 import os
 import sqlite3
 import time
@@ -41,14 +40,21 @@ from app.store.models import (
     CONVERSATION_FIELDS,
     MESSAGE_FIELDS,
     ROLES,
-    SAMPLING_KEYS,
-    STATUSES,
     Conversation,
     Message,
-    ToolCard,
-    check_tool_card,
 )
 from app.store.ownership import Owner, is_alive
+from app.store.rows import (
+    conversation_from_row,
+    conversation_values,
+    fts_phrase,
+    like_pattern,
+    message_from_row,
+    message_values,
+    no_conversation,
+    tool_cards_from_json,
+    tool_cards_json,
+)
 from app.store.schema import ensure_document_index, ensure_search_index, migrate, transaction
 
 log = logging.getLogger("qwendesk.store")
@@ -56,18 +62,6 @@ DB_FILE = "chats.sqlite3"
 FTS_MIN_CHARS = 3  # the trigram tokenizer cannot match anything shorter
 INTERRUPTED_CALL = "Not finished: QwenDesk closed while this call was waiting or running."
 
-_SET_BY_STORE = {
-    "id",
-    "conversation_id",
-    "position",
-    "parent_id",
-    "role",
-    "created_at",
-    "updated_at",
-    "deleted_at",
-}
-_CONVERSATION_EDITABLE = frozenset(CONVERSATION_FIELDS) - _SET_BY_STORE
-_MESSAGE_EDITABLE = frozenset(MESSAGE_FIELDS) - _SET_BY_STORE
 _CONVERSATION_COLUMNS = ", ".join(CONVERSATION_FIELDS)
 _MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
 _M_COLUMNS = ", ".join(f"m.{name}" for name in MESSAGE_FIELDS)
@@ -156,7 +150,7 @@ class ChatStore(AttachmentsMixin):
         system_prompt: str = "",
         sampling: Mapping[str, float | int | None] | None = None,
     ) -> Conversation:
-        values = _conversation_values(
+        values = conversation_values(
             {
                 "title": title,
                 "model": model,
@@ -180,8 +174,8 @@ class ChatStore(AttachmentsMixin):
             f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
         ).fetchone()
         if row is None:
-            raise _no_conversation(conversation_id)
-        return _conversation(row)
+            raise no_conversation(conversation_id)
+        return conversation_from_row(row)
 
     def list_conversations(self, include_deleted: bool = False) -> list[Conversation]:
         """Newest (last updated) first."""
@@ -189,11 +183,11 @@ class ChatStore(AttachmentsMixin):
         rows = self._conn.execute(
             f"SELECT {_CONVERSATION_COLUMNS} FROM conversations {where} ORDER BY updated_at DESC, id DESC"
         )
-        return [_conversation(r) for r in rows]
+        return [conversation_from_row(r) for r in rows]
 
     def update_conversation(self, conversation_id: int, *, touch: bool = True, **fields: Any) -> Conversation:
         """Change settings or the title; ``touch=False`` keeps its place in the list (``updated_at``)."""
-        values = _conversation_values(fields)
+        values = conversation_values(fields)
         if touch:
             values["updated_at"] = self._clock()
         if values:
@@ -202,7 +196,7 @@ class ChatStore(AttachmentsMixin):
                 (*values.values(), conversation_id),
             )
             if cur.rowcount == 0:
-                raise _no_conversation(conversation_id)
+                raise no_conversation(conversation_id)
         return self.get_conversation(conversation_id)
 
     def rename(self, conversation_id: int, title: str) -> Conversation:
@@ -215,14 +209,14 @@ class ChatStore(AttachmentsMixin):
             (self._clock(), conversation_id),
         )
         if cur.rowcount == 0:
-            raise _no_conversation(conversation_id)
+            raise no_conversation(conversation_id)
 
     def undelete(self, conversation_id: int) -> None:
         cur = self._conn.execute(
             "UPDATE conversations SET deleted_at = NULL WHERE id = ?", (conversation_id,)
         )
         if cur.rowcount == 0:
-            raise _no_conversation(conversation_id)
+            raise no_conversation(conversation_id)
 
     def purge_deleted(self, older_than_s: float = 0) -> int:
         """Really delete conversations (with their messages and attachments) deleted at least
@@ -255,18 +249,18 @@ class ChatStore(AttachmentsMixin):
             where = """id IN (SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH :q)
                 OR id IN (SELECT m.conversation_id FROM messages_fts
                           JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH :q)"""
-            params = {"q": _fts_phrase(q)}
+            params = {"q": fts_phrase(q)}
         else:
             where = r"""title LIKE :q ESCAPE '\'
                 OR EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id
                            AND (m.content LIKE :q ESCAPE '\' OR m.reasoning LIKE :q ESCAPE '\'))"""
-            params = {"q": _like_pattern(q)}
+            params = {"q": like_pattern(q)}
         rows = self._conn.execute(
             f"""SELECT {_CONVERSATION_COLUMNS} FROM conversations
                 WHERE deleted_at IS NULL AND ({where}) ORDER BY updated_at DESC, id DESC""",
             params,
         )
-        return [_conversation(r) for r in rows]
+        return [conversation_from_row(r) for r in rows]
 
     # --------------------------------------------------------------------- messages
 
@@ -287,14 +281,14 @@ class ChatStore(AttachmentsMixin):
         """
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r} (expected one of: {', '.join(ROLES)})")
-        values = self._owned(_message_values({"content": content, **fields}))
+        values = self._owned(message_values({"content": content, **fields}))
         now = self._clock()
         with transaction(self._conn):
             row = self._conn.execute(
                 "SELECT think, leaf_id FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
             if row is None:
-                raise _no_conversation(conversation_id)
+                raise no_conversation(conversation_id)
             if parent_id is CURRENT:
                 parent_id = row["leaf_id"]
             elif parent_id is not None:
@@ -325,7 +319,7 @@ class ChatStore(AttachmentsMixin):
 
     def update_message(self, message_id: int, **fields: Any) -> None:
         """Streaming checkpoints and final counts: one UPDATE, nothing read back."""
-        values = self._owned(_message_values(fields))
+        values = self._owned(message_values(fields))
         values["updated_at"] = self._clock()
         cur = self._conn.execute(
             f"UPDATE messages SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
@@ -340,7 +334,7 @@ class ChatStore(AttachmentsMixin):
         ).fetchone()
         if row is None:
             raise KeyError(f"no message with id {message_id}")
-        return _message(row)
+        return message_from_row(row)
 
     def messages(self, conversation_id: int) -> list[Message]:
         """The branch on screen, first turn to last: what the model is sent and export writes."""
@@ -350,7 +344,7 @@ class ChatStore(AttachmentsMixin):
                 WHERE m.conversation_id = :cid ORDER BY m.position""",
             {"cid": conversation_id},
         )
-        return [_message(r) for r in rows]
+        return [message_from_row(r) for r in rows]
 
     def all_messages(self, conversation_id: int) -> list[Message]:
         """Every message of every branch, in the order they were created."""
@@ -359,7 +353,7 @@ class ChatStore(AttachmentsMixin):
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ? ORDER BY position",
             (conversation_id,),
         )
-        return [_message(r) for r in rows]
+        return [message_from_row(r) for r in rows]
 
     def version_info(self, conversation_id: int) -> dict[int, tuple[int, int]]:
         """For each message on screen: (its 1-based number among its versions, how many there are),
@@ -436,11 +430,11 @@ class ChatStore(AttachmentsMixin):
         if self._uses_fts(q):
             sql = """SELECT m.id FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid
                 WHERE messages_fts MATCH :q AND m.conversation_id = :cid ORDER BY m.position"""
-            params: dict[str, Any] = {"q": _fts_phrase(q), "cid": conversation_id}
+            params: dict[str, Any] = {"q": fts_phrase(q), "cid": conversation_id}
         else:
             sql = r"""SELECT id FROM messages WHERE conversation_id = :cid
                 AND (content LIKE :q ESCAPE '\' OR reasoning LIKE :q ESCAPE '\') ORDER BY position"""
-            params = {"q": _like_pattern(q), "cid": conversation_id}
+            params = {"q": like_pattern(q), "cid": conversation_id}
         return [r[0] for r in self._conn.execute(sql, params)]
 
     def _uses_fts(self, query: str) -> bool:
@@ -515,7 +509,7 @@ class ChatStore(AttachmentsMixin):
             ).fetchone()
             if row is None:
                 continue
-            cards = _tool_cards(row["tool_cards"], row["id"])
+            cards = tool_cards_from_json(row["tool_cards"], row["id"])
             if not any(c.state in ("waiting", "running") for c in cards):
                 continue
             settled = [
@@ -525,7 +519,7 @@ class ChatStore(AttachmentsMixin):
                 for c in cards
             ]
             self._conn.execute(
-                "UPDATE messages SET tool_cards = ? WHERE id = ?", (_tool_cards_json(settled), row["id"])
+                "UPDATE messages SET tool_cards = ? WHERE id = ?", (tool_cards_json(settled), row["id"])
             )
 
     def _require_message_in(self, conversation_id: int, message_id: int) -> None:
@@ -540,122 +534,4 @@ class ChatStore(AttachmentsMixin):
             self._conn.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
             is None
         ):
-            raise _no_conversation(conversation_id)
-
-
-def _fts_phrase(query: str) -> str:
-    """One FTS phrase: a plain substring, no FTS syntax."""
-    return '"' + query.replace('"', '""') + '"'
-
-
-def _like_pattern(query: str) -> str:
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _no_conversation(conversation_id: int) -> KeyError:
-    return KeyError(f"no conversation with id {conversation_id}")
-
-
-def _check_names(
-    kind: str, fields: Mapping[str, Any], editable: frozenset[str], known: tuple[str, ...]
-) -> None:
-    for name in fields:
-        if name not in editable:
-            why = "is set by the store" if name in known else "is not a field"
-            raise ValueError(f"{kind} field {name!r} {why} (editable: {', '.join(sorted(editable))})")
-
-
-def _check_text(fields: Mapping[str, Any], *names: str) -> None:
-    for name in names:
-        if name in fields and not isinstance(fields[name], str):
-            raise TypeError(f"{name} must be a str, not {type(fields[name]).__name__}")
-
-
-def _conversation_values(fields: Mapping[str, Any]) -> dict[str, Any]:
-    _check_names("conversation", fields, _CONVERSATION_EDITABLE, CONVERSATION_FIELDS)
-    _check_text(fields, "title", "system_prompt")
-    values = dict(fields)
-    if "think" in values:
-        values["think"] = bool(values["think"])
-    if "sampling" in values:
-        values["sampling"] = _sampling_json(values["sampling"])
-    if "allowed_tools" in values:
-        tools = values["allowed_tools"]
-        if isinstance(tools, str) or not all(isinstance(t, str) for t in tools):
-            raise TypeError("allowed_tools must be a sequence of tool names")
-        values["allowed_tools"] = json.dumps(sorted(set(tools)))
-    if values.get("tool_rounds") is not None:
-        rounds = values["tool_rounds"]
-        if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= 64:
-            raise ValueError(f"tool_rounds must be a whole number from 1 to 64, not {rounds!r}")
-    return values
-
-
-def _sampling_json(sampling: Mapping[str, Any] | None) -> str:
-    """Only known keys with finite numbers; ``None`` values mean "the preset" and are dropped."""
-    clean: dict[str, float | int] = {}
-    for key, value in (sampling or {}).items():
-        if key not in SAMPLING_KEYS:
-            raise ValueError(f"unknown sampling key {key!r} (known: {', '.join(SAMPLING_KEYS)})")
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"sampling {key} must be a finite number, not {value!r}")
-        clean[key] = value
-    return json.dumps(clean, sort_keys=True)
-
-
-def _message_values(fields: Mapping[str, Any]) -> dict[str, Any]:
-    _check_names("message", fields, _MESSAGE_EDITABLE, MESSAGE_FIELDS)
-    _check_text(fields, "content", "reasoning")
-    if "status" in fields and fields["status"] not in STATUSES:
-        raise ValueError(f"unknown status {fields['status']!r} (expected one of: {', '.join(STATUSES)})")
-    values = dict(fields)
-    if "tool_cards" in values:
-        values["tool_cards"] = _tool_cards_json(values["tool_cards"])
-    return values
-
-
-def _tool_cards_json(cards: Any) -> str | None:
-    """ToolCards (or their dicts) as a JSON list, checked; none is NULL."""
-    if cards is None:
-        return None
-    if isinstance(cards, (str, bytes, Mapping)):
-        raise TypeError(f"tool_cards must be a sequence of ToolCard, not {type(cards).__name__}")
-    checked = [check_tool_card(c) if isinstance(c, ToolCard) else ToolCard.from_dict(c) for c in cards]
-    if not checked:
-        return None
-    return json.dumps([c.to_dict() for c in checked], ensure_ascii=False, allow_nan=False)
-
-
-def _tool_cards(text: str | None, message_id: int) -> tuple[ToolCard, ...]:
-    """The cards of a row; a damaged list is logged and shown as none, the answer still opens."""
-    if text is None:
-        return ()
-    try:
-        data = json.loads(text)
-        if not isinstance(data, list):
-            raise TypeError("not a list")
-        return tuple(ToolCard.from_dict(d) for d in data)
-    except (ValueError, TypeError) as exc:
-        log.warning("message %s: unreadable tool cards (%s); shown without them", message_id, exc)
-        return ()
-
-
-def _conversation(row: sqlite3.Row) -> Conversation:
-    d = dict(zip(row.keys(), row))
-    d["think"] = bool(d["think"])
-    d["sampling"] = json.loads(d["sampling"])
-    d["allowed_tools"] = tuple(json.loads(d["allowed_tools"] or "[]"))
-    return Conversation(**d)
-
-
-def _message(row: sqlite3.Row) -> Message:
-    d = dict(zip(row.keys(), row))
-    d["think"] = bool(d["think"])
-    d["thinking_budget_hit"] = bool(d["thinking_budget_hit"])
-    if d["reasoning_collapsed"] is not None:
-        d["reasoning_collapsed"] = bool(d["reasoning_collapsed"])
-    d["tool_cards"] = _tool_cards(d["tool_cards"], d["id"])
-    return Message(**d)
+            raise no_conversation(conversation_id)
