@@ -27,7 +27,7 @@ from mcp.types import CONNECTION_CLOSED, Implementation, PaginatedRequestParams
 
 from app import __version__
 from app.tools.config import ServerConfig
-from app.tools.results import ServerState, ToolInfo, ToolResult, flatten
+from app.tools.results import MAX_TOOLS_PER_SERVER, ServerState, ToolInfo, ToolResult, bound_tools, flatten
 
 log = logging.getLogger("qwendesk.tools")
 START_TIMEOUT_S = 30.0  # the handshake and the tool list
@@ -127,9 +127,12 @@ class Connection:
             tools += [
                 ToolInfo(self.cfg.name, t.name, t.description or "", dict(t.input_schema)) for t in page.tools
             ]
-            if not (cursor := page.next_cursor):
+            if not (cursor := page.next_cursor) or len(tools) > MAX_TOOLS_PER_SERVER:
                 break
-        return tools
+        kept, notes = bound_tools(tools)
+        for note in notes:
+            log.warning("MCP server %s: %s", self.cfg.name, note)
+        return kept
 
     async def run(self) -> None:
         pump: asyncio.Task[None] | None = None

@@ -13,6 +13,10 @@ from typing import Any, Literal
 
 Status = Literal["stopped", "starting", "ready", "failed"]
 MAX_RESULT_CHARS = 20_000
+# What one server's tool list may put into every prompt: its tools, each description and schema.
+MAX_TOOLS_PER_SERVER = 64
+MAX_DESCRIPTION_CHARS = 2_000
+MAX_SCHEMA_CHARS = 16_000
 _NAME_OK = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -49,6 +53,28 @@ class ServerState:
     tools: tuple[ToolInfo, ...] = ()
     error: str = ""
     stderr_tail: tuple[str, ...] = field(default=())  # the last ~40 lines of a stdio server's stderr
+
+
+def bound_tools(tools: list[ToolInfo]) -> tuple[list[ToolInfo], list[str]]:
+    """A server's tools as the model may see them, and one sentence per thing cut.
+
+    A server's list is data from outside: it goes into every prompt, so it is bounded like any
+    other input (a long description is cut, a tool with a huge schema is left out, and so are tools
+    past MAX_TOOLS_PER_SERVER).
+    """
+    kept: list[ToolInfo] = []
+    notes: list[str] = []
+    for t in tools:
+        if len(kept) == MAX_TOOLS_PER_SERVER:
+            notes.append(f"only the first {MAX_TOOLS_PER_SERVER} of its {len(tools)} tools are offered")
+            break
+        if len(json.dumps(t.input_schema, ensure_ascii=False)) > MAX_SCHEMA_CHARS:
+            notes.append(f"{t.name!r} left out: its input schema is over {MAX_SCHEMA_CHARS:,} characters")
+            continue
+        if len(t.description) > MAX_DESCRIPTION_CHARS:
+            t = replace(t, description=t.description[: MAX_DESCRIPTION_CHARS - 1] + "…")
+        kept.append(t)
+    return kept, notes
 
 
 def _clean(name: str) -> str:

@@ -169,3 +169,21 @@ def test_typed_headers_go_to_the_keyring_not_to_disk(
     assert "Authorization" not in state.headers_for(moved)  # a token never follows a new URL
     state.delete_secret_header(web, "Authorization")
     assert state.headers_for(web) == {"X-Team": "blue"} and memory_keyring.passwords == {}
+
+
+def test_a_servers_tool_list_is_bounded_before_it_reaches_a_prompt() -> None:
+    from app.tools.results import (
+        MAX_DESCRIPTION_CHARS,
+        MAX_SCHEMA_CHARS,
+        MAX_TOOLS_PER_SERVER,
+        ToolInfo,
+        bound_tools,
+    )
+
+    huge_schema = {"type": "object", "description": "x" * (MAX_SCHEMA_CHARS + 1)}
+    tools = [ToolInfo("s", "long", "d" * 10_000, {}), ToolInfo("fat", "fat", "", huge_schema)]
+    tools += [ToolInfo("s", f"t{i}", "", {}) for i in range(MAX_TOOLS_PER_SERVER + 10)]
+    kept, notes = bound_tools(tools)
+    assert len(kept) == MAX_TOOLS_PER_SERVER and all(t.name != "fat" for t in kept)
+    assert len(kept[0].description) == MAX_DESCRIPTION_CHARS and kept[0].description.endswith("…")
+    assert any("schema" in n for n in notes) and any(f"first {MAX_TOOLS_PER_SERVER}" in n for n in notes)
