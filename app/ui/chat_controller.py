@@ -164,9 +164,8 @@ class ChatController(QObject):
         self._show_documents(w)
         w.set_versions(*self._versions.get(w.message.id, (1, 1)))
 
-    def _refresh_versions(self) -> None:
-        assert self.conversation is not None
-        self._versions = self.store.version_info(self.conversation.id)
+    def _show_versions(self) -> None:
+        """Every built widget's ‹ n / m › from ``_versions`` (read once per change of the tree)."""
         for w in self.view.widgets:
             w.set_versions(*self._versions.get(w.message.id, (1, 1)))
 
@@ -378,7 +377,7 @@ class ChatController(QObject):
             conv = self.current.update(remote=remote, touch=False)
         self._versions = self.store.version_info(conv.id)
         widget = self.view.add(msg)
-        self._refresh_versions()
+        self._show_versions()
         now = self.clock()
         self.turn = StreamedTurn(message=msg, widget=widget, started=now, last_checkpoint=now)
         self.view.scroll_to_bottom()
