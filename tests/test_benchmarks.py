@@ -52,3 +52,23 @@ def test_ui_stream_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr[-3000:]
     assert "<!-- bench:ui -->" in r.stdout and "<!-- /bench:ui -->" in r.stdout
     assert "| 2,000 tokens |" in r.stdout and "| 50 | " in r.stdout
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize(
+    ("script", "args", "marker"),
+    [
+        ("api_paths.py", ["--runs", "1", "--tokens", "16"], "<!-- bench:api -->"),
+        ("documents.py", ["--runs", "1"], "<!-- bench:documents -->"),
+    ],
+)
+def test_the_other_benchmarks_run_small(tmp_path: Path, script: str, args: list[str], marker: str) -> None:
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=230,
+        env={**os.environ, "QWENDESK_HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert marker in r.stdout
