@@ -246,7 +246,7 @@ def _turn(
             for ev in events:
                 if isinstance(ev, ToolCardEvent):
                     cards[ev.card.id] = ev.card
-                    out.cards.show(ev.card)
+                    out.card(ev.card)
                     continue
                 if isinstance(ev, AlwaysAllowed):
                     continue

@@ -11,6 +11,7 @@ from app.backend.errors import EngineError
 from app.backend.protocol import Answer, Done, Notice, Reasoning, StreamEvent, event_to_json
 from app.cli import chat_tools
 from app.documents import DocumentError, TurnContext
+from app.store.models import ToolCard
 
 
 class Output:
@@ -46,6 +47,12 @@ class Output:
             self.err.write(footer + "]\n")
             self._list_sources()
         self.out.flush()
+
+    def card(self, card: ToolCard) -> None:
+        """A tool call: the text so far ends its line first, so the next round starts on its own."""
+        if not self.as_json:
+            self._switch(None)
+        self.cards.show(card)
 
     def sources(self, turn: TurnContext) -> None:
         """The sources of the coming answer: a JSON line now, or a list after the answer."""
