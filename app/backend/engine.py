@@ -22,20 +22,21 @@ never see one model's file with another's plan.
 from __future__ import annotations
 
 import ctypes
-import json
 import logging
 import multiprocessing as mp
 import signal
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from app.backend import errors
 from app.backend.chat_template import ChatTemplate, prompt_opens_reasoning
+from app.backend.kept_state_files import KeptStateFiles
+from app.backend.load_notices import load_notices
 from app.backend.machine_state import MachineState
+from app.backend.prompt_speed import PromptSpeed, attention_ratio, speed_key
 from app.backend.protocol import (
-    ChatMessage,
     CountTokensCommand,
     Done,
     Failed,
@@ -48,26 +49,34 @@ from app.backend.protocol import (
     Notice,
     ShutdownCommand,
     Stage,
+    StateKeeping,
     StreamEvent,
     TokenCounts,
     UnloadCommand,
     Unloaded,
 )
-from app.backend.request_checks import check_request
+from app.backend.request_checks import check_request, refuse_what_cannot_fit
 from app.backend.tool_calls import first_call_number, with_tool_calls
 from app.backend.worker import worker_main
 from app.models.gguf_file import GGUFInfo, read_gguf_info
 from app.models.load_plan import LoadPlan, make_plan
 from app.models.think_mode import ThinkMode, effective_thinking, think_mode
-from app.models.think_mode import describe as describe_think_mode
+from app.paths import data_dir
 
 log = logging.getLogger("qwendesk.engine")
+KEPT_STATES_DIR = "kv-cache"  # in the data dir: conversations' KV cache (app.backend.kept_states)
+MEASURE_TOKENS = 64  # read once per model and plan on a machine that has not run it: its prompt speed
 
 # The Qwen3 technical report's mechanism: when the budget is reached, insert an
 # instruction to stop thinking, close the block, and let the model answer.
 BUDGET_MESSAGE = (
     "\n\nConsidering the limited time by the user, I have to give the solution "
     "based on the thinking directly now.\n</think>\n\n"
+)
+AMX_NOTICE = (
+    "llama.cpp crashed on this CPU on its first evaluation (a known bug with AMX CPUs, llama.cpp "
+    "#20824). QwenDesk reloaded the model with extra buffer types off (use_extra_bufts=false) and "
+    "will use that on this machine from now on."
 )
 CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGABRT, signal.SIGFPE}
 _FAILED_KINDS: dict[str, type[errors.EngineError]] = {
@@ -81,32 +90,6 @@ _FAILED_KINDS: dict[str, type[errors.EngineError]] = {
         errors.EngineError,
     )
 }
-
-
-def _refuse_what_cannot_fit(request: GenerationRequest, model: LoadedModel) -> None:
-    """A conversation whose text cannot fit the loaded context is refused before anything renders or
-    tokenizes it: no token covers more than ``max_token_bytes`` bytes, so text of B bytes needs at
-    least B / max_token_bytes tokens (a bound that holds for any text, so it never refuses one
-    that fits; it makes a 13 MB request cost a length check instead of minutes)."""
-    n_ctx = model.loaded.n_ctx
-    size = sum(len(_message_text(m).encode("utf-8", errors="replace")) for m in request.messages)
-    size += sum(len(json.dumps(t, ensure_ascii=False, default=str).encode()) for t in request.tools)
-    least = size // max(1, model.loaded.max_token_bytes)
-    if least >= n_ctx:
-        raise errors.ContextFullError(
-            f"The conversation is at least {least:,} tokens ({size:,} bytes of text) but the loaded "
-            f"context holds {n_ctx:,}. Start a new conversation, shorten it, or reload with a longer "
-            "context.",
-            prompt_tokens=least,
-            n_ctx=n_ctx,
-        )
-
-
-def _message_text(m: ChatMessage) -> str:
-    """A message's text that surely reaches the prompt: its content and its calls (not its reasoning,
-    which the template drops outside the current tool turn: the bound must never refuse what fits)."""
-    calls = "".join(c.name + json.dumps(c.arguments, ensure_ascii=False, default=str) for c in m.tool_calls)
-    return m.content + calls
 
 
 def _failure(msg: Failed) -> errors.EngineError:
@@ -140,8 +123,14 @@ class LoadReport:
 class Engine:
     """Runs Qwen3 GGUFs in a crash-isolated worker process."""
 
-    def __init__(self, *, state: MachineState | None = None) -> None:
+    def __init__(self, *, state: MachineState | None = None, keeping: StateKeeping | None = None) -> None:
         self._mp = mp.get_context("spawn")
+        # Where conversations' KV cache is kept between turns (the window sets it from its settings).
+        self.keeping = (
+            keeping if keeping is not None else StateKeeping(directory=str(data_dir() / KEPT_STATES_DIR))
+        )
+        self._kept_files = KeptStateFiles()
+        self.prompt_speed: PromptSpeed | None = None  # the loaded model's, on this machine
         self._proc: Any = None
         self._conn: Connection | None = None
         self._cancel = self._mp.RawValue(ctypes.c_bool, False)
@@ -266,45 +255,40 @@ class Engine:
             gpu_offload_supported=hello.supports_gpu_offload,
             use_extra_bufts=not self.state.extra_bufts_off(),
         )
-        notices = []
-        if plan.yarn_factor:
-            notices.append(
-                Notice(
-                    f"Context {plan.n_ctx:,} is beyond the native {plan.native_ctx:,}: "
-                    f"YaRN rope scaling ×{plan.yarn_factor} is on.",
-                    code="yarn",
-                )
-            )
-        if n_gpu_layers and not hello.supports_gpu_offload:
-            notices.append(
-                Notice("This llama.cpp build has no GPU support: running on the CPU.", code="no_gpu")
-            )
-        if template.builtin:
-            notices.append(
-                Notice(
-                    f"{info.path.name} has no chat template: using the built-in Qwen3 one.", code="template"
-                )
-            )
-        if not info.is_qwen3:
-            notices.append(
-                Notice(f"{info.architecture} is not Qwen3: think control may not apply.", code="not_qwen3")
-            )
         mode = think_mode(info, template)
-        if mode != "hybrid":
-            notices.append(Notice(describe_think_mode(mode), code=f"think_{mode}"))
+        notices = load_notices(info, plan, template, mode, gpu_asked=bool(n_gpu_layers), hello=hello)
         # The worker drops the previous model before loading this one: nothing is loaded from
         # here until this load succeeds (and nothing after it fails).
         self._model = None
-        loaded = self._load_plan(plan, on_progress)
+        self.prompt_speed = None
+        speed = self.state.prompt_speed(speed_key(plan))
+        measure = 0 if speed is not None else MEASURE_TOKENS
+        try:
+            loaded = self._load_plan(plan, on_progress, measure)
+        except errors.WorkerCrashedError as crash:  # the measurement is the first evaluation (#20824)
+            if not (measure and self._looks_like_amx_crash(crash, True, plan)):
+                raise
+            log.warning("worker crashed on its first evaluation; reloading with use_extra_bufts=false")
+            plan = plan.with_extra_bufts(False)
+            loaded = self._load_plan(plan, on_progress, measure)
+            self.state.remember_extra_bufts_off("worker crashed on first decode; retry worked")
+            notices.append(Notice(AMX_NOTICE, code="amx_fallback"))
+        if loaded.measured is not None and speed is None:
+            tokens, seconds = loaded.measured
+            speed = PromptSpeed(a=seconds / max(1, tokens), ratio=attention_ratio(info))
+            self.state.remember_prompt_speed(speed_key(plan), speed)
+        self.prompt_speed = speed
         self._model = LoadedModel(info=info, plan=plan, template=template, loaded=loaded, think_mode=mode)
         return LoadReport(info=info, plan=plan, loaded=loaded, notices=notices, think_mode=mode)
 
-    def _load_plan(self, plan: LoadPlan, on_progress: Callable[[float], None] | None = None) -> Loaded:
+    def _load_plan(
+        self, plan: LoadPlan, on_progress: Callable[[float], None] | None = None, measure: int = 0
+    ) -> Loaded:
         self._ensure_worker()
         self._worker_plan = plan
         self._worker_has_model = False
         self._cancel.value = False
-        self._send(LoadPlanCommand(plan))
+        self._send(LoadPlanCommand(plan, measure_tokens=measure))
         for msg in self._receive():
             if isinstance(msg, LoadProgress):
                 if on_progress is not None:
@@ -361,6 +345,7 @@ class Engine:
         while True:
             model = self._reloaded(model)  # a crashed worker is replaced on the next request
             first_turn = self._turns_since_load == 0
+            cmd = replace(cmd, forget=self._kept_files.take_forgotten())
             self._send(cmd)
             produced = finished = False
             try:
@@ -368,6 +353,7 @@ class Engine:
                     if isinstance(msg, Done):
                         finished = True
                         self._turns_since_load += 1
+                        self._learn(msg, model.plan)
                         if retried:
                             self.state.remember_extra_bufts_off(
                                 "worker crashed on first decode; retry worked"
@@ -383,12 +369,7 @@ class Engine:
                 retried = True
                 log.warning("worker crashed on first decode; retrying with use_extra_bufts=false (#20824)")
                 model = replace(model, plan=model.plan.with_extra_bufts(False))  # published once reloaded
-                yield Notice(
-                    "llama.cpp crashed on this CPU on its first evaluation (a known bug with AMX "
-                    "CPUs, llama.cpp #20824). QwenDesk reloaded the model with extra buffer types off "
-                    "(use_extra_bufts=false) and will use that on this machine from now on.",
-                    code="amx_fallback",
-                )
+                yield Notice(AMX_NOTICE, code="amx_fallback")
             except errors.EngineError:
                 finished = True
                 raise
@@ -437,7 +418,7 @@ class Engine:
         if thinking != request.enable_thinking:  # a one-mode model: its mode's preset and budget
             request = replace(request, enable_thinking=thinking)
         sampling, budget = check_request(request)
-        _refuse_what_cannot_fit(request, model)
+        refuse_what_cannot_fit(request, model.loaded.n_ctx, model.loaded.max_token_bytes)
         pieces = model.template.render_pieces(
             request.messages, enable_thinking=request.enable_thinking, tools=request.tools
         )
@@ -448,7 +429,45 @@ class Engine:
             thinking_budget=budget,
             budget_message=BUDGET_MESSAGE,
             starts_in_reasoning=prompt_opens_reasoning(pieces.text),
+            cache_key=request.cache_key,
+            keeping=self.keeping,
+            keep_generated=bool(request.tools),
         )
+
+    # ------------------------------------------------------- prompt speed
+
+    def _learn(self, done: Done, plan: LoadPlan) -> None:
+        """A turn's prompt reading refines this machine's prompt speed for the model."""
+        speed = self.prompt_speed
+        if speed is None or done.prompt_eval_s is None:
+            return
+        start = done.prompt_tokens - done.evaluated_prompt_tokens
+        learned = speed.observed(done.evaluated_prompt_tokens, start, done.prompt_eval_s)
+        if learned is not speed:
+            self.prompt_speed = learned
+            self.state.remember_prompt_speed(speed_key(plan), learned)
+
+    def reading_seconds(self, tokens: int, start: int = 0) -> float | None:
+        """About how long the loaded model takes here to read ``tokens`` more prompt tokens after
+        ``start`` (None: not known yet)."""
+        speed = self.prompt_speed
+        return None if speed is None else speed.seconds(tokens, start)
+
+    # -------------------------------------------------------- kept states
+
+    def forget_state(self, key: str) -> None:
+        """Delete a conversation's kept KV state (it was deleted): its file now, from any thread; the
+        worker's copy in memory with the next request."""
+        self._kept_files.forget(self.keeping, key)
+
+    def prune_states(self, keep: Iterable[str]) -> int:
+        """Delete kept conversation states whose key is not in ``keep`` (conversations deleted while
+        the engine could not hear of it); returns how many went."""
+        return self._kept_files.prune(self.keeping, keep)
+
+    def kept_states_usage(self) -> tuple[int, int]:
+        """(files, bytes) of the kept states on disk."""
+        return self._kept_files.usage(self.keeping)
 
     # ------------------------------------------------------------- tokens
 

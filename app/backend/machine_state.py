@@ -1,10 +1,10 @@
 """Per-machine facts the engine has learned the hard way, kept across runs.
 
-Today one fact: whether llama.cpp must run with ``use_extra_bufts = false`` on
-this CPU (the AMX crash, https://github.com/ggml-org/llama.cpp/issues/20824).
-It is keyed by CPU model and llama-cpp-python version, so a data directory
-moved to another machine, or an upgraded llama.cpp that fixed the bug, is
-tested afresh (at the cost of one self-healed crash).
+Whether llama.cpp must run with ``use_extra_bufts = false`` on this CPU (the AMX
+crash, https://github.com/ggml-org/llama.cpp/issues/20824), and how fast each
+model reads prompts here (``app.backend.prompt_speed``). Both are keyed by CPU
+model and llama-cpp-python version, so a data directory moved to another
+machine, or an upgraded llama.cpp, is measured afresh.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from app.backend.prompt_speed import PromptSpeed
 from app.paths import data_dir
 
 log = logging.getLogger("qwendesk.engine")
 STATE_FILE = "engine-state.json"
+MAX_SPEEDS = 32
 
 
 def _cpu_model() -> str:
@@ -75,10 +77,35 @@ class MachineState:
             "cpu": _cpu_model(),
             "since": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
-        data["version"] = 1
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".engine-state-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2)
-        os.replace(tmp, self.path)
+        self._write(data)
         log.warning("remembered for this machine: use_extra_bufts=false (%s)", reason)
+
+    def prompt_speed(self, model_key: str) -> PromptSpeed | None:
+        """What this machine has learned of a model's prompt speed (None: nothing yet)."""
+        speeds = self._read().get("prompt_speeds", {})
+        return (
+            PromptSpeed.from_json(speeds.get(f"{machine_key()}|{model_key}"))
+            if isinstance(speeds, dict)
+            else None
+        )
+
+    def remember_prompt_speed(self, model_key: str, speed: PromptSpeed) -> None:
+        data = self._read()
+        speeds = data.get("prompt_speeds")
+        if not isinstance(speeds, dict):
+            speeds = data["prompt_speeds"] = {}
+        speeds[f"{machine_key()}|{model_key}"] = speed.to_json()
+        while len(speeds) > MAX_SPEEDS:  # the oldest models go first
+            speeds.pop(next(iter(speeds)))
+        self._write(data)
+
+    def _write(self, data: dict) -> None:
+        data["version"] = 1
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".engine-state-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=2)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            log.warning("engine state not saved to %s: %s", self.path, exc)

@@ -100,6 +100,10 @@ class GenerationRequest:
     sampling: Sampling = field(default_factory=Sampling)
     # OpenAI form: {"type": "function", "function": {"name", "description", "parameters"}}
     tools: tuple[dict[str, Any], ...] = ()
+    # A stable name for the conversation (the window: its id): the local engine keeps the conversation's
+    # KV cache under it, in memory and on disk, so coming back to it later re-reads only what is new.
+    # None: kept in memory only and found by its token prefix (the API server, the CLI).
+    cache_key: str | None = None
 
 
 # --------------------------------------------------------------------- commands
@@ -111,9 +115,27 @@ class LoadPlanCommand:
 
     plan: object
     fault: str | None = None
+    measure_tokens: int = 0  # evaluate this many tokens after loading: this machine's prompt speed
 
 
 Pieces = tuple[tuple[bool, str], ...]  # (the template's own text?, text): see chat_template.PromptPieces
+
+
+@dataclass(frozen=True)
+class StateKeeping:
+    """Where and how much of conversations' KV cache the worker keeps (``app.backend.kept_states``).
+
+    ``directory`` None: memory only. ``disk_bytes`` None: the default cap, min(8 GiB, 10 % of the
+    disk's free space). ``persist_unkeyed``: states of requests without a cache key go to disk too
+    (the CLI, whose next run is another process); otherwise those stay in memory.
+    """
+
+    enabled: bool = True
+    directory: str | None = None
+    ram_bytes: int = 2 << 30
+    disk_bytes: int | None = None
+    persist_unkeyed: bool = False
+    unkeyed_entries: int = 4  # prefix-found states kept in memory (llama-server's prompt cache)
 
 
 @dataclass(frozen=True)
@@ -127,6 +149,10 @@ class GenerateCommand:
     thinking_budget: int | None
     budget_message: str
     starts_in_reasoning: bool
+    cache_key: str | None = None
+    keeping: StateKeeping = field(default_factory=StateKeeping)
+    forget: tuple[str, ...] = ()  # cache keys whose kept states go (their conversations were deleted)
+    keep_generated: bool = False  # a tool round: the next request goes on from the generated tokens
 
     @property
     def prompt(self) -> str:
@@ -192,6 +218,17 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class PromptProgress:
+    """Prompt evaluation under way: ``done`` of the ``total`` tokens this turn evaluates, sent before
+    the first batch and after each one; ``cached`` more came from the KV cache (kept or warm)."""
+
+    done: int
+    total: int
+    cached: int = 0
+    stage: str = "prompt"
+
+
+@dataclass(frozen=True)
 class Done:
     """The end of one turn, with its counts and timings."""
 
@@ -207,15 +244,20 @@ class Done:
     thinking_budget_hit: bool = False
     thought: bool = False  # the model actually produced reasoning (the mode it used)
     reasoning_unclosed: bool = False
+    prompt_eval_s: float | None = None  # the worker's time evaluating the prompt (its speed, learned)
+    restored_tokens: int = 0  # prompt tokens that came from a kept state (memory or disk), not evaluated
+    restored_from: str = ""  # "memory" | "disk" | "" (none restored: warm context or a full read)
 
 
-StreamEvent = Reasoning | Answer | Notice | ToolCall | Done
+StreamEvent = Reasoning | Answer | Notice | ToolCall | PromptProgress | Done
+_EVENT_NAMES = {"ToolCall": "tool_call", "PromptProgress": "progress"}
 
 
 def event_to_json(event: StreamEvent) -> dict[str, object]:
-    """The CLI's ``--json`` shape: ``{"event": "answer", "text": …}``, ``{"event": "tool_call", …}``."""
-    name = "tool_call" if isinstance(event, ToolCall) else type(event).__name__.lower()
-    return {"event": name, **asdict(event)}
+    """The CLI's ``--json`` shape: ``{"event": "answer", "text": …}``, ``{"event": "tool_call", …}``,
+    ``{"event": "progress", "stage": "prompt", "done": N, "total": M, …}``."""
+    cls = type(event).__name__
+    return {"event": _EVENT_NAMES.get(cls, cls.lower()), **asdict(event)}
 
 
 # ------------------------------------------------------- worker → parent only
@@ -241,6 +283,7 @@ class Loaded:
     load_s: float
     use_extra_bufts: bool = True  # as llama.cpp really got it (the AMX workaround is False)
     max_token_bytes: int = 256  # the most bytes one ordinary token covers: text needs ≥ bytes / this
+    measured: tuple[int, float] | None = None  # (tokens, seconds) of the measurement asked for
 
 
 @dataclass(frozen=True)

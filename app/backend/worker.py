@@ -27,6 +27,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app.backend.kept_states import Found, KeptStates, StateWriter, common_prefix, identity
 from app.backend.lifeline import die_with_parent
 from app.backend.prompt_tokens import PromptTokenizer, TokenizingCancelled
 from app.backend.protocol import (
@@ -40,6 +41,7 @@ from app.backend.protocol import (
     LoadPlanCommand,
     LoadProgress,
     Pieces,
+    PromptProgress,
     Reasoning,
     ShutdownCommand,
     Stage,
@@ -52,6 +54,9 @@ from app.models.load_plan import KV_CACHE_TYPES, LoadPlan
 
 log = logging.getLogger("qwendesk.worker")
 FAULT_ENV = "QWENDESK_FAULT"
+# Prompts this short are read in a blink: no progress events (they would only be noise for callers).
+PROGRESS_MIN_TOKENS = 64
+WRITES_ON_EXIT_S = 4.0  # kept states still being written when the app quits get this long (Engine waits 5)
 
 
 def worker_main(conn: Connection, cancel_flag: Any, stage: Any) -> None:
@@ -113,6 +118,10 @@ class Worker:
         self._no_abort_cb = llama_cpp.ggml_abort_callback()  # NULL: llama.cpp polls nothing
         self._progress_cb = llama_cpp.llama_progress_callback(self._on_load_progress)
         self._last_progress = -1.0
+        self.writer = StateWriter()
+        self.kept: KeptStates | None = None  # the loaded model's kept states
+        self._measure_tokens = 0
+        self._last_kept: tuple[str | None, tuple[int, ...]] | None = None
 
     # ------------------------------------------------------------------ loop
 
@@ -124,9 +133,12 @@ class Worker:
                 return  # parent went away
             if isinstance(cmd, ShutdownCommand):
                 self._unload()
+                if not self.writer.wait(WRITES_ON_EXIT_S):
+                    log.warning("a kept state was still being written at exit; it is dropped")
                 return
             try:
                 if isinstance(cmd, LoadPlanCommand):
+                    self._measure_tokens = cmd.measure_tokens
                     self._load(cmd.plan)  # type: ignore[arg-type]
                 elif isinstance(cmd, GenerateCommand):
                     self._generate(cmd)
@@ -233,6 +245,12 @@ class Worker:
         self.first_decode_pending = True
         self._index_special_tokens()
         self.tokens = PromptTokenizer(llm, self.lc, should_stop=lambda: bool(self.cancel_flag.value))
+        try:
+            self.kept = KeptStates(identity(plan, self.lc.__version__), self.writer)
+        except OSError as exc:
+            log.warning("kept states are off for this model: %s", exc)
+        self._last_kept = None
+        measured = self._measure(self._measure_tokens) if self._measure_tokens else None
         self._reply(
             Loaded(
                 n_ctx=llm.n_ctx(),
@@ -242,8 +260,33 @@ class Worker:
                 load_s=time.perf_counter() - started,
                 use_extra_bufts=bool(llm.model_params.use_extra_bufts),
                 max_token_bytes=self.tokens.max_token_bytes,
+                measured=measured,
             )
         )
+
+    def _measure(self, n: int) -> tuple[int, float] | None:
+        """Evaluate ``n`` ordinary tokens from the start of an empty context: this machine's prompt speed
+        for this model and plan (the engine learns from real turns after this). Cancel stops it."""
+        llm = self.llm
+        n = min(n, llm.n_ctx() - 1, llm.n_batch)
+        first = range(min(llm.n_vocab(), 4096))
+        ordinary = [t for t in first if t not in self.think_ids and not self.is_eog(t)]
+        if n <= 0 or not ordinary:
+            return None
+        tokens = [ordinary[(i * 7919) % len(ordinary)] for i in range(n)]
+        self.stage.value = Stage.PROMPT_EVAL  # the first evaluation: where llama.cpp #20824 crashes
+        self._arm_abort(True)
+        started = time.perf_counter()
+        try:
+            llm.eval(tokens)
+        except RuntimeError:
+            return None
+        finally:
+            self._arm_abort(False)
+            llm.reset()
+            llm._ctx.kv_cache_clear()
+            self.stage.value = Stage.LOADING
+        return n, time.perf_counter() - started
 
     def _single_token(self, text: str) -> int | None:
         ids = self.llm.tokenize(text.encode(), add_bos=False, special=True)
@@ -286,6 +329,7 @@ class Worker:
             self.llm.close()
             self.llm = None
             self.plan = None
+            self.kept = None
 
     # ------------------------------------------------------------- counting
 
@@ -335,12 +379,15 @@ class Worker:
                 )
             )
             return
-        cached = llm._input_ids.tolist()
-        reused = 0
-        for a, b in zip(cached, prompt):
-            if a != b:
-                break
-            reused += 1
+        restored_from = ""
+        restored = 0
+        kept = self.kept
+        if kept is not None:
+            kept.configure(cmd.keeping, cmd.forget)
+            found = kept.find(cmd.cache_key, prompt, common_prefix(llm._input_ids.tolist(), prompt))
+            if found is not None and self._restore(kept, found):
+                restored_from, restored = found.source, found.shared
+        reused = common_prefix(llm._input_ids.tolist(), prompt)
         if reused == len(prompt):
             reused -= 1  # llama-cpp-python replays one token to refresh the logits
         s = cmd.sampling
@@ -360,6 +407,8 @@ class Worker:
 
         self.stage.value = Stage.PROMPT_EVAL
         self._arm_abort(True)
+        t_eval = time.perf_counter()
+        finish = self._read_prompt(prompt, reused)
         while finish is None:
             gen = llm.generate(
                 context,
@@ -446,8 +495,88 @@ class Worker:
                 thinking_budget_hit=budget_hit,
                 thought=splitter.thought,
                 reasoning_unclosed=splitter.in_reasoning,
+                prompt_eval_s=None if t_first is None else t_first - t_eval,
+                restored_tokens=restored,
+                restored_from=restored_from,
             )
         )
+        self._keep_state(cmd, len(prompt))
+
+    # ------------------------------------------------------------ prompt and kept states
+
+    def _read_prompt(self, prompt: list[int], reused: int) -> str | None:
+        """Evaluate the prompt but its last token (generate takes that one) a batch at a time,
+        reporting each batch; "cancelled" when Stop came meanwhile."""
+        llm = self.llm
+        if llm.n_tokens > reused:
+            llm.n_tokens = reused  # eval drops the context from here on
+        total = len(prompt) - reused
+        step = max(1, int(llm.n_batch))
+        report = total >= PROGRESS_MIN_TOKENS
+        if report:
+            self.conn.send(PromptProgress(0, total, reused))
+        for start in range(reused, len(prompt) - 1, step):
+            if self.cancel_flag.value:
+                return "cancelled"
+            end = min(start + step, len(prompt) - 1)
+            try:
+                llm.eval(prompt[start:end])
+            except RuntimeError as exc:
+                if self.cancel_flag.value:
+                    return "cancelled"
+                raise RuntimeError(f"llama.cpp failed while reading the prompt: {exc}") from exc
+            if report:
+                self.conn.send(PromptProgress(end - reused, total, reused))
+        return None
+
+    def _restore(self, kept: KeptStates, found: Found) -> bool:
+        """Put a kept state into the context; False (and the context empty) when it cannot be used."""
+        data = kept.load(found)
+        if data is None:
+            return False
+        llm, lc = self.llm, self.lc
+        ctx = llm._ctx.ctx
+        tokens = found.kept.tokens
+        llm._ctx.kv_cache_clear()
+        llm.n_tokens = 0
+        buf = (ctypes.c_uint8 * len(data)).from_buffer(data)
+        read = lc.llama_state_seq_set_data(ctx, buf, len(data), 0)
+        if read != len(data) or lc.llama_memory_seq_pos_max(lc.llama_get_memory(ctx), 0) != len(tokens) - 1:
+            log.warning("kept state %s refused by llama.cpp; the prompt is read again", found.kept.name)
+            kept.drop(found)
+            llm._ctx.kv_cache_clear()
+            return False
+        llm.input_ids[: len(tokens)] = tokens
+        llm.n_tokens = len(tokens)
+        llm._requires_eval = True  # the logits are not restored: generate evaluates at least one token
+        self._last_kept = None
+        return True
+
+    def _keep_state(self, cmd: GenerateCommand, prompt_len: int) -> None:
+        """After the answer is out: the context's state, kept for the next time this prompt comes back.
+        Generated tokens are kept only for a tool round; otherwise the next prompt holds the answer
+        in another form (without its reasoning) and they would be re-read anyway."""
+        kept, llm = self.kept, self.llm
+        if kept is None or not cmd.keeping.enabled or llm is None:
+            return
+        n = llm.n_tokens if cmd.keep_generated else min(llm.n_tokens, prompt_len)
+        if n < llm.n_tokens:
+            llm._ctx.kv_cache_seq_rm(-1, n, -1)
+            llm.n_tokens = n
+        tokens = tuple(llm.input_ids[:n].tolist())
+        if n == 0 or self._last_kept == (cmd.cache_key, tokens):
+            return
+        ctx = llm._ctx.ctx
+        size = int(self.lc.llama_state_seq_get_size(ctx, 0))
+        if size <= 0 or (size > cmd.keeping.ram_bytes and not cmd.keeping.directory):
+            return
+        data = bytearray(size)
+        written = self.lc.llama_state_seq_get_data(ctx, (ctypes.c_uint8 * size).from_buffer(data), size, 0)
+        if written != size:
+            log.warning("llama.cpp gave %s of %s state bytes; not kept", written, size)
+            return
+        kept.keep(cmd.cache_key, tokens, data)
+        self._last_kept = (cmd.cache_key, tokens)
 
     def _send_segments(self, segments: list[tuple[str, str]]) -> None:
         for channel, text in segments:

@@ -78,6 +78,8 @@ class GGUFInfo:
     eos_token: str
     tensor_bytes: int  # the weights, in every part of a split model
     split_count: int
+    feed_forward_length: int | None = None
+    expert_feed_forward_length: int | None = None  # MoE (qwen3moe): each expert's FFN width
 
     @property
     def is_qwen3(self) -> bool:
@@ -182,6 +184,8 @@ def read_gguf_info(path: str | Path) -> GGUFInfo:
         eos_token=token_text("tokenizer.ggml.eos_token_id"),
         tensor_bytes=tensor_bytes,
         split_count=int(split_count),
+        feed_forward_length=num(f"{arch}.feed_forward_length"),
+        expert_feed_forward_length=num(f"{arch}.expert_feed_forward_length"),
     )
 
 

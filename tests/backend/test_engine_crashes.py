@@ -82,14 +82,24 @@ def test_kill_after_tokens_fault(
     assert info.value.signal == signal.SIGKILL and info.value.stage == "decoding"
 
 
+def _learn_prompt_speed(state: MachineState, model: Path) -> None:
+    """A machine that has run the model before: the load measures nothing, the first turn is the first
+    evaluation."""
+    with Engine(state=state) as engine:
+        assert engine.load(str(model)).loaded.measured is not None
+        assert engine.prompt_speed is not None
+
+
 def test_amx_crash_on_first_decode_heals_itself(
     qwendesk_home: Path, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("QWENDESK_FAULT", "amx-first-decode")
     state = MachineState(qwendesk_home / "engine-state.json")
+    _learn_prompt_speed(state, scripted_model)
+    monkeypatch.setenv("QWENDESK_FAULT", "amx-first-decode")
     with Engine(state=state) as engine:
         report = engine.load(str(scripted_model))
         assert report.plan.use_extra_bufts and report.loaded.use_extra_bufts
+        assert report.loaded.measured is None  # the speed is known: the first turn is the first decode
         events = list(engine.generate(GenerationRequest(HI)))
         notices = [e for e in events if isinstance(e, Notice)]
         assert [n.code for n in notices] == ["amx_fallback"]
@@ -111,11 +121,28 @@ def test_amx_crash_on_first_decode_heals_itself(
         assert not any(isinstance(e, Notice) for e in events) and answer_of(events) == REPLY
 
 
+def test_amx_crash_in_the_speed_measurement_at_load_heals_itself(
+    qwendesk_home: Path, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a machine that never ran the model, the load's speed measurement is the first evaluation."""
+    monkeypatch.setenv("QWENDESK_FAULT", "amx-first-decode")
+    state = MachineState(qwendesk_home / "engine-state.json")
+    with Engine(state=state) as engine:
+        report = engine.load(str(scripted_model))
+        assert [n.code for n in report.notices] == ["amx_fallback"]
+        assert not report.plan.use_extra_bufts and report.loaded.use_extra_bufts is False
+        assert report.loaded.measured is not None and engine.prompt_speed is not None
+        events = list(engine.generate(GenerationRequest(HI)))
+        assert not any(isinstance(e, Notice) for e in events) and answer_of(events) == REPLY
+    assert state.extra_bufts_off()
+
+
 def test_a_crash_the_workaround_does_not_fix_is_reported(
     qwendesk_home: Path, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("QWENDESK_FAULT", "segv-first-decode")
     state = MachineState(qwendesk_home / "engine-state.json")
+    _learn_prompt_speed(state, scripted_model)
+    monkeypatch.setenv("QWENDESK_FAULT", "segv-first-decode")
     with Engine(state=state) as engine:
         engine.load(str(scripted_model))
         events: list = []
@@ -124,6 +151,17 @@ def test_a_crash_the_workaround_does_not_fix_is_reported(
         assert info.value.signal == signal.SIGSEGV and info.value.stage == "prompt evaluation"
         assert [e.code for e in events if isinstance(e, Notice)] == ["amx_fallback"]
     assert not state.extra_bufts_off()  # nothing learned from a failed retry
+
+
+def test_a_crash_at_load_the_workaround_does_not_fix_is_reported(
+    qwendesk_home: Path, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QWENDESK_FAULT", "segv-first-decode")
+    state = MachineState(qwendesk_home / "engine-state.json")
+    with Engine(state=state) as engine, pytest.raises(WorkerCrashedError) as info:
+        engine.load(str(scripted_model))
+    assert info.value.signal == signal.SIGSEGV and info.value.stage == "prompt evaluation"
+    assert not state.extra_bufts_off()
 
 
 def test_unreadable_state_file_is_ignored(qwendesk_home: Path) -> None:
