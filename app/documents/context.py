@@ -174,6 +174,10 @@ class ContextBudget:
     max_ctx: int | None = None  # the longest the model supports (LoadPlan.max_ctx); None: no reload
     history_tokens: int = 0  # system prompt and earlier turns as they will be sent, template included
     reserve_tokens: int = ANSWER_ROOM  # thinking and the answer; at least the thinking budget plus some
+    # Seconds this machine takes to read N more prompt tokens after M (Engine.reading_seconds); with
+    # read_limit_s, whole documents that would take longer to read go by retrieval instead.
+    reading: Callable[[int, int], float | None] | None = None
+    read_limit_s: float | None = None
 
     @property
     def available(self) -> int:
@@ -192,6 +196,9 @@ class TurnContext:
     # Set when the whole documents would fit only in a longer context: the tokens it must hold
     # besides the answer room (pass to context_for). The prompt is the retrieval one meanwhile.
     longer_context_tokens: int | None = None
+    # Set when the whole documents fit but reading them would take longer than the limit: the
+    # estimated seconds, for "Read the whole document instead (about 4 min)". Retrieval meanwhile.
+    whole_reading_s: float | None = None
 
 
 def build_turn(
@@ -202,12 +209,14 @@ def build_turn(
     count_tokens: TokenCounter = estimate_tokens,
     documents_in_history: bool = False,
     max_chunks: int = MAX_CHUNKS,
+    read_whole: bool = False,
 ) -> TurnContext:
     """Decide whole documents or retrieval for ``question`` and build the prompt with its sources.
 
     ``documents_in_history``: an earlier turn of the history already holds these documents whole
     (and the history is sent as it was), so this turn only asks; its sources are the pages ranked
-    for the new question.
+    for the new question. ``read_whole``: the user asked for the whole documents however long they
+    take to read (they still have to fit).
     """
     documents = library.documents()
     if not documents:
@@ -224,11 +233,16 @@ def build_turn(
     if budget.max_ctx is not None:
         limit = max(limit, budget.max_ctx - budget.reserve_tokens - budget.history_tokens)
     whole_tokens = estimate if estimate > 2 * limit else count_tokens(whole_prompt)
+    slow = None
     if whole_tokens <= budget.available:
-        return TurnContext("whole", whole_prompt, _best_first(whole), whole_tokens, whole_tokens)
+        slow = None if read_whole else _too_slow(budget, whole_tokens)
+        if slow is None:
+            return TurnContext("whole", whole_prompt, _best_first(whole), whole_tokens, whole_tokens)
     longer = None
-    if budget.max_ctx is not None and budget.history_tokens + whole_tokens + budget.reserve_tokens <= (
-        budget.max_ctx
+    if (
+        slow is None
+        and budget.max_ctx is not None
+        and budget.history_tokens + whole_tokens + budget.reserve_tokens <= budget.max_ctx
     ):
         longer = budget.history_tokens + whole_tokens
     passages = list(library.search(question, max_chunks)) or list(library.leading(max_chunks))
@@ -247,7 +261,15 @@ def build_turn(
     if candidates and not chosen:
         raise _no_room(budget, frame + costs[0] + BLOCK_MARGIN)
     prompt = _render(RETRIEVAL_HEAD, chosen, question) if chosen else question
-    return TurnContext("retrieval", prompt, tuple(chosen), used, whole_tokens, longer)
+    return TurnContext("retrieval", prompt, tuple(chosen), used, whole_tokens, longer, slow)
+
+
+def _too_slow(budget: ContextBudget, tokens: int) -> float | None:
+    """The estimated seconds to read ``tokens`` after the history, when that is over the limit."""
+    if budget.reading is None or budget.read_limit_s is None:
+        return None
+    seconds = budget.reading(tokens, budget.history_tokens)
+    return seconds if seconds is not None and seconds > budget.read_limit_s else None
 
 
 def fit_turn(
@@ -259,6 +281,7 @@ def fit_turn(
     count_tokens: TokenCounter = estimate_tokens,
     documents_in_history: bool = False,
     max_chunks: int = MAX_CHUNKS,
+    read_whole: bool = False,
 ) -> TurnContext:
     """:func:`build_turn`, checked against the prompt as it will be sent.
 
@@ -278,6 +301,7 @@ def fit_turn(
             count_tokens=count_tokens,
             documents_in_history=documents_in_history,
             max_chunks=max_chunks,
+            read_whole=read_whole,
         )
 
     turn = build(budget)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from app.backend.engine import Engine
 
 Prepare = Callable[["Engine | None"], tuple[GenerationRequest, TurnContext]]
+READ_LIMIT_S = 60.0  # whole documents that take longer to read here go by retrieval (a setting)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class DocumentTurn:
     question: str
     library: LibrarySnapshot
     in_history: bool  # an earlier question, sent as it was, carried them whole
+    read_whole: bool = False  # the user asked for the whole documents, however long they take to read
 
 
 def preparer(
@@ -40,11 +42,14 @@ def preparer(
     *,
     remote_ctx: int,
     count_tokens: Callable[[str], int] | None = None,
+    read_limit_s: float | None = READ_LIMIT_S,
 ) -> Prepare:
     """The engine-thread step that puts ``documents`` into ``request``'s last message.
 
     ``remote_ctx``: the context to budget for when no local engine answers; ``count_tokens``
-    replaces the model's tokenizer (tests).
+    replaces the model's tokenizer (tests); ``read_limit_s``: whole documents that this machine
+    would take longer to read go by retrieval, with the estimate in ``TurnContext.whole_reading_s``
+    (None: no limit; a server's speed is not known, so it has none).
     """
 
     def with_question(text: str) -> GenerationRequest:
@@ -52,6 +57,7 @@ def preparer(
 
     def prepare(engine: Engine | None) -> tuple[GenerationRequest, TurnContext]:
         measure: Callable[[str], int] | None = None
+        reading: Callable[[int, int], float | None] | None = None
         if engine is None:
             n_ctx, max_ctx = remote_ctx, None
             count: Callable[[str], int] = count_tokens or estimate_tokens
@@ -65,6 +71,8 @@ def preparer(
             def measure(text: str) -> int:
                 return engine.count_prompt(with_question(text))
 
+            reading = engine.reading_seconds
+
         budget = ContextBudget(
             n_ctx=n_ctx,
             max_ctx=max_ctx,
@@ -72,6 +80,8 @@ def preparer(
             reserve_tokens=answer_room(
                 n_ctx, thinking_budget=request.thinking_budget, max_tokens=request.max_tokens
             ),
+            reading=reading,
+            read_limit_s=read_limit_s,
         )
         turn = fit_turn(
             documents.question,
@@ -80,6 +90,7 @@ def preparer(
             count_tokens=count,
             prompt_tokens=measure,
             documents_in_history=documents.in_history,
+            read_whole=documents.read_whole,
         )
         return with_question(turn.prompt), turn
 
