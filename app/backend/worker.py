@@ -525,8 +525,8 @@ class Worker:
                 if self.cancel_flag.value:
                     return "cancelled"
                 raise RuntimeError(f"llama.cpp failed while reading the prompt: {exc}") from exc
-            if report:
-                self.conn.send(PromptProgress(end - reused, total, reused))
+            if report:  # the last token, read with the first sample, counts as read with this batch
+                self.conn.send(PromptProgress(end - reused + (end == len(prompt) - 1), total, reused))
         return None
 
     def _restore(self, kept: KeptStates, found: Found) -> bool:

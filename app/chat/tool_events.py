@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from app.backend.protocol import Answer, Done, Notice, Reasoning
+from app.backend.protocol import Answer, Done, Notice, PromptProgress, Reasoning
 from app.store.models import ToolCard
 
 Decision = Literal["deny", "once", "always"]
@@ -64,4 +64,4 @@ class AlwaysAllowed:
     server: str
 
 
-TurnEvent = Reasoning | Answer | Notice | ToolCardEvent | AlwaysAllowed | Done
+TurnEvent = Reasoning | Answer | Notice | PromptProgress | ToolCardEvent | AlwaysAllowed | Done

@@ -46,6 +46,7 @@ from app.backend.protocol import (
     Done,
     GenerationRequest,
     Notice,
+    PromptProgress,
     Reasoning,
 )
 from app.chat.tool_events import AlwaysAllowed, ToolCardEvent, ToolHostLike
@@ -57,10 +58,12 @@ from app.cli.chat_output import Output
 from app.cli.gpu_layers import load_as_asked
 from app.cli.stopping import insisting
 from app.documents import DocumentError, ModelTokens, answer_room, estimate_tokens
+from app.documents.engine_turn import READ_LIMIT_S
 from app.models.gguf_file import GGUFInfo
 from app.models.load_plan import context_for
 from app.models.think_mode import ThinkMode, effective_thinking
 from app.remote.presets import PRESETS
+from app.render.duration import about
 from app.store.models import ToolCard
 
 if TYPE_CHECKING:
@@ -160,6 +163,25 @@ def add_parser(sub: Any) -> None:
         metavar="FILE",
         help="answer from this document (PDF, DOCX, HTML, Markdown, text, CSV, source code); repeatable",
     )
+    p.add_argument(
+        "--read-whole",
+        action="store_true",
+        help="send attached documents whole whenever they fit, however long they take to read",
+    )
+    p.add_argument(
+        "--read-limit",
+        type=float,
+        default=READ_LIMIT_S,
+        metavar="SECONDS",
+        help="documents that would take longer to read go by their most relevant passages (default: 60)",
+    )
+    p.add_argument(
+        "--no-kept-state",
+        dest="keep_state",
+        action="store_false",
+        help="do not keep this session's KV cache on disk (by default the next run with the same "
+        "beginning, such as the same document, reads only what is new); local only",
+    )
     chat_tools.add_arguments(p)
     p.add_argument("--json", action="store_true", help="JSON lines on stdout, one event per line")
     p.add_argument("prompt", nargs="?", metavar="PROMPT", help="one user message; omit to read stdin lines")
@@ -250,7 +272,7 @@ def _turn(
                     continue
                 if isinstance(ev, AlwaysAllowed):
                     continue
-                assert isinstance(ev, (Reasoning, Answer, Notice, Done))
+                assert isinstance(ev, (Reasoning, Answer, Notice, PromptProgress, Done))
                 if isinstance(ev, Answer):
                     answer.append(ev.text)
                 out.event(ev)
@@ -314,6 +336,9 @@ def _ask(
             else lambda message: engine.count_prompt(
                 _request(args, [*messages, ChatMessage("user", message)])
             ),
+            reading=engine.reading_seconds if engine is not None else None,
+            read_limit_s=args.read_limit,
+            read_whole=args.read_whole,
         )
     except (DocumentError, EngineError) as exc:
         out.error(exc)
@@ -329,6 +354,16 @@ def _ask(
                 code="longer_context",
             )
         )
+    if turn.whole_reading_s is not None:
+        out.event(
+            Notice(
+                f"Reading the whole documents would take {about(turn.whole_reading_s)} on this machine: "
+                f"answering from the {len(turn.sources)} most relevant passages (--read-whole reads all "
+                "of them).",
+                code="read_whole",
+            )
+        )
+    out.reading_what = "document" if turn.mode == "whole" else "conversation"
     out.sources(turn)
     messages.append(ChatMessage("user", turn.prompt))
     return True
@@ -384,6 +419,7 @@ def _run_local(
     docs: AttachedDocuments | None,
     host: ToolHostLike | None = None,
 ) -> int:
+    engine.keeping = replace(engine.keeping, persist_unkeyed=args.keep_state)
     try:
         report = load_as_asked(engine, args, args.kv_cache or "f16")
     except EngineError as exc:

@@ -48,18 +48,24 @@ class AttachedDocuments:
         reserve: int,
         count_tokens: TokenCounter = estimate_tokens,
         prompt_tokens: Callable[[str], int] | None = None,
+        reading: Callable[[int, int], float | None] | None = None,
+        read_limit_s: float | None = None,
+        read_whole: bool = False,
     ) -> TurnContext:
         """Build the user message for ``question``; ``history`` is the content of the earlier messages.
 
         ``count_tokens``: the model's tokenizer where there is one (``ModelTokens``); ``prompt_tokens``:
-        the exact length of the conversation as sent with a given user message (``fit_turn``). Raises
-        DocumentError (``no_room``) when not even one passage fits.
+        the exact length of the conversation as sent with a given user message (``fit_turn``);
+        ``reading`` and ``read_limit_s``: documents slower to read than the limit go by retrieval unless
+        ``read_whole``. Raises DocumentError (``no_room``) when not even one passage fits.
         """
         budget = ContextBudget(
             n_ctx=n_ctx,
             max_ctx=max_ctx,
             history_tokens=history_tokens(count_tokens, history),
             reserve_tokens=reserve,
+            reading=reading,
+            read_limit_s=read_limit_s,
         )
         turn = fit_turn(
             question,
@@ -68,6 +74,7 @@ class AttachedDocuments:
             count_tokens=count_tokens,
             prompt_tokens=prompt_tokens,
             documents_in_history=any(text in self._whole_prompts for text in history),
+            read_whole=read_whole,
         )
         if turn.mode == "whole":
             self._whole_prompts.add(turn.prompt)

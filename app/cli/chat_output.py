@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import TextIO
 
 from app.backend.errors import EngineError
-from app.backend.protocol import Answer, Done, Notice, Reasoning, StreamEvent, event_to_json
+from app.backend.protocol import Answer, Done, Notice, PromptProgress, Reasoning, StreamEvent, event_to_json
 from app.cli import chat_tools
 from app.documents import DocumentError, TurnContext
 from app.store.models import ToolCard
@@ -24,11 +25,19 @@ class Output:
         self._channel: str | None = None
         self._sources: TurnContext | None = None  # human output lists them after the answer
         self.cards = chat_tools.CardOutput(as_json, out, err)
+        self.reading = ReadingLine(err)
+        self.reading_what = "conversation"  # "document" while the turn carries attached documents
 
     def event(self, ev: StreamEvent) -> None:
         if self.as_json:
             self._line(event_to_json(ev))
-        elif isinstance(ev, Reasoning):
+            self.out.flush()
+            return
+        if isinstance(ev, PromptProgress):
+            self.reading.show(ev, self.reading_what)
+            return
+        self.reading.end()
+        if isinstance(ev, Reasoning):
             self._switch("reasoning")
             text = ev.text.replace("\n", "\n│ ")
             self.out.write(f"\x1b[2m{text}\x1b[0m" if self.tty else text)
@@ -94,3 +103,38 @@ class Output:
     def _line(self, obj: dict[str, object]) -> None:
         self.out.write(json.dumps(obj, ensure_ascii=False) + "\n")
         self.out.flush()
+
+
+class ReadingLine:
+    """ "Reading the conversation… 3,072 / 12,288 tokens" on stderr while a long prompt is read: shown
+    once reading has taken about a second, redrawn in place on a terminal (a line per batch when
+    stderr is a file), and gone when the answer starts."""
+
+    AFTER_S = 1.0
+
+    def __init__(self, err: TextIO) -> None:
+        self.err = err
+        self.tty = err.isatty()
+        self._started: float | None = None
+        self._drawn = False
+
+    def show(self, ev: PromptProgress, what: str) -> None:
+        now = time.monotonic()
+        if self._started is None or ev.done == 0:
+            self._started = now
+        if now - self._started < self.AFTER_S or ev.done >= ev.total:
+            return
+        text = f"Reading the {what}… {ev.done:,} / {ev.total:,} tokens"
+        if self.tty:
+            self.err.write(f"\r{text}\x1b[K")
+        else:
+            self.err.write(text + "\n")
+        self.err.flush()
+        self._drawn = True
+
+    def end(self) -> None:
+        if self._drawn and self.tty:
+            self.err.write("\r\x1b[K")
+            self.err.flush()
+        self._drawn = False
+        self._started = None
