@@ -60,6 +60,7 @@ def test_ui_stream_benchmark_runs_in_quick_mode(tmp_path: Path) -> None:
     [
         ("api_paths.py", ["--runs", "1", "--tokens", "16"], "<!-- bench:api -->"),
         ("documents.py", ["--runs", "1"], "<!-- bench:documents -->"),
+        ("kv_restore.py", ["--quick"], "<!-- bench:kv-restore -->"),
     ],
 )
 def test_the_other_benchmarks_run_small(tmp_path: Path, script: str, args: list[str], marker: str) -> None:
