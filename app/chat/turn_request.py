@@ -2,7 +2,9 @@
 
 The history carries answers only, never reasoning (Qwen3's card: thinking is not fed back).
 Earlier questions go out as they were sent, with their documents, so the prompt's prefix
-matches llama.cpp's KV cache — unless a file was removed since.
+matches llama.cpp's KV cache — unless a file was removed since. A stored conversation's turns
+carry its cache key, so the local engine keeps the conversation's KV cache under it (in memory and
+on disk) and coming back to it later re-reads only what is new.
 """
 
 from __future__ import annotations
@@ -23,6 +25,11 @@ SAMPLING_KEYS = ("temperature", "top_p", "top_k", "min_p", "presence_penalty", "
 ANSWERED = ("complete", "cancelled", "interrupted")
 
 
+def conversation_cache_key(conversation_id: int) -> str:
+    """The name the local engine keeps a stored conversation's KV cache under."""
+    return f"conversation-{conversation_id}"
+
+
 def sampling_of(values: Mapping[str, float | int | None]) -> Sampling:
     """The known keys of ``values`` (None: the mode's preset); unknown keys are ignored."""
     return Sampling(**{k: v for k, v in values.items() if k in SAMPLING_KEYS})  # type: ignore[arg-type]
@@ -35,14 +42,17 @@ def make_request(
     thinking_budget: int | None,
     sampling: Sampling,
     max_tokens: int | None = None,
+    cache_key: str | None = None,
 ) -> GenerationRequest:
-    """One assistant turn after ``history``; a budget only applies when it thinks."""
+    """One assistant turn after ``history``; a budget only applies when it thinks. ``cache_key``: the
+    conversation's (:func:`conversation_cache_key`), never set on a prompt beside it (a title)."""
     return GenerationRequest(
         tuple(history),
         enable_thinking=think,
         thinking_budget=thinking_budget if think else None,
         max_tokens=max_tokens,
         sampling=sampling,
+        cache_key=cache_key,
     )
 
 
@@ -83,6 +93,10 @@ def assemble_turn(
             in_history=as_sent and whole_at >= newest,
         )
     request = make_request(
-        history, think=think, thinking_budget=conv.thinking_budget, sampling=sampling_of(conv.sampling)
+        history,
+        think=think,
+        thinking_budget=conv.thinking_budget,
+        sampling=sampling_of(conv.sampling),
+        cache_key=conversation_cache_key(conv.id),
     )
     return request, documents

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from app.backend.protocol import ChatMessage, Sampling
 from app.chat.titles import TITLE_CHARS, title_from
-from app.chat.turn_request import assemble_turn, make_request, sampling_of
+from app.chat.turn_request import assemble_turn, conversation_cache_key, make_request, sampling_of
 from app.store.chat_store import ChatStore
 
 
@@ -28,6 +28,7 @@ def test_history_carries_answers_only_and_the_system_prompt(tmp_path: Path) -> N
     )
     assert request.sampling == Sampling(temperature=0.3) and request.enable_thinking
     assert documents is None
+    assert request.cache_key == conversation_cache_key(conv.id) == f"conversation-{conv.id}"
 
 
 def test_budget_only_when_thinking_and_unknown_sampling_keys_ignored() -> None:
@@ -35,6 +36,7 @@ def test_budget_only_when_thinking_and_unknown_sampling_keys_ignored() -> None:
     off = make_request(history, think=False, thinking_budget=512, sampling=Sampling())
     on = make_request(history, think=True, thinking_budget=512, sampling=Sampling(), max_tokens=9)
     assert off.thinking_budget is None and on.thinking_budget == 512 and on.max_tokens == 9
+    assert off.cache_key is None  # only a stored conversation's turn has one
     assert sampling_of({"top_k": 20, "bogus": 1, "seed": None}) == Sampling(top_k=20)
 
 
