@@ -4,7 +4,9 @@ Streaming is coalesced: engine events only fill buffers, and a timer paints
 them at most ~30 times a second, touching only the growing message. The
 partial answer is written to the store at least once a second, so a killed
 app loses at most the last second and finds the answer, marked interrupted,
-on restart.
+on restart. Before the first text, a long prompt's reading is shown where the answer will be
+(app.ui.prompt_reading), painted by the same timer. Every turn carries the conversation's cache key,
+so the local engine keeps its reading for the next turn, also after a restart.
 
 Signals:
     conversation_changed(int): a conversation's title/options/time changed (refresh the list).
@@ -20,16 +22,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.backend.errors import ContextFullError, EngineError, NoModelError, UnsupportedContextError
-from app.backend.protocol import Done, GenerationRequest, Notice
-from app.chat.longer_context import longer_context
+from app.backend.errors import ContextFullError, EngineError, NoModelError
+from app.backend.protocol import Done, GenerationRequest, Notice, PromptProgress
 from app.chat.titles import title_from
 from app.chat.turn_request import assemble_turn
 from app.documents import TurnContext
-from app.documents.engine_turn import DocumentTurn, preparer
+from app.documents.engine_turn import READ_LIMIT_S, DocumentTurn, preparer
 from app.models.load_options import LoadOptions
 from app.models.machine import Machine, probe_machine
 from app.models.think_mode import effective_thinking
@@ -39,6 +41,7 @@ from app.store.models import Conversation, Message, ToolCard
 from app.ui.attachments import AttachmentPreparer
 from app.ui.chat_view import ChatView
 from app.ui.composer import Composer
+from app.ui.context_offers import ContextOffers
 from app.ui.conversation_files import ConversationFiles
 from app.ui.conversation_tools import ConversationTools
 from app.ui.current_conversation import CurrentConversation
@@ -63,6 +66,7 @@ DONE_FIELDS_STORED = (
     "ttft_s",
     "decode_tokens_per_s",
 )
+
 
 class ChatController(QObject):
     conversation_changed = Signal(int)
@@ -95,6 +99,8 @@ class ChatController(QObject):
         # Document budgets are counted with the loaded model's own tokenizer, on the engine's thread
         # (None here), a server's with the estimate; a counter set here is used instead.
         self.count_tokens: Callable[[str], int] | None = None
+        self.read_limit_s: float | None = READ_LIMIT_S  # slower whole documents: passages (a setting)
+        self.offers = ContextOffers(bridge, lambda: self.load_options)
         self.turn: StreamedTurn | None = None
         self._versions: dict[int, tuple[int, int]] = {}  # message id → (version, of how many)
         view.built.connect(self._on_built)
@@ -103,6 +109,7 @@ class ChatController(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(PAINT_INTERVAL_MS)
         self._timer.timeout.connect(self.flush)
+        bridge.prompt_progress.connect(self._on_progress)
         bridge.reasoning.connect(self._on_reasoning)
         bridge.answer.connect(self._on_answer)
         bridge.notice.connect(self._on_notice)
@@ -177,6 +184,7 @@ class ChatController(QObject):
         w.edit_submitted.connect(self._on_edit_submitted)
         w.choose_model_requested.connect(self.choose_model_requested.emit)
         w.reload_requested.connect(self.reload_with_context)
+        w.read_whole_requested.connect(lambda message_id: self.regenerate(message_id, read_whole=True))
         w.remove_attachment_requested.connect(self.remove_attachment)
 
     def _show_documents(self, w: MessageWidget) -> None:
@@ -250,10 +258,11 @@ class ChatController(QObject):
         self.view.add(user)
         self._start_turn()
 
-    def regenerate(self, message_id: int) -> None:
+    def regenerate(self, message_id: int, *, read_whole: bool = False) -> None:
         """Write the answer ``message_id`` again, as a new version beside it (the old one stays).
 
         A failed answer that holds nothing is replaced instead: there is nothing to keep.
+        ``read_whole``: the documents go whole, however long they take to read.
         """
         if self.answering or self.conversation is None:
             return
@@ -263,7 +272,7 @@ class ChatController(QObject):
             self.store.delete_messages_from(self.conversation.id, msg.position)
         if index is not None:
             self.view.remove_from(index)
-        self._start_turn(parent_id=msg.parent_id)
+        self._start_turn(parent_id=msg.parent_id, read_whole=read_whole)
 
     def edit_and_resend(self, message_id: int, text: str) -> None:
         """Send ``text`` as a new version of the question ``message_id``; the old version keeps its
@@ -333,7 +342,7 @@ class ChatController(QObject):
         if turn.sources:
             self.store.set_message_sources(message_id, turn.sources)
         if turn.mode == "retrieval" and self.turn is not None and self.turn.message.id == message_id:
-            self._offer_longer_context(widget, turn)
+            self.offers.documents_offer(widget, turn, self.turn.reading.documents)
 
     def _remote_ctx(self) -> int:
         """The context a server's turn is budgeted for (it may not say)."""
@@ -345,19 +354,7 @@ class ChatController(QObject):
         assert self.conversation is not None
         return effective_thinking(self.bridge.think_mode, self.conversation.think)
 
-    def _offer_longer_context(self, widget: MessageWidget, turn: TurnContext) -> None:
-        """Retrieval was used: say so, and offer the YaRN reload where the whole text would fit."""
-        why = self.tr(
-            "The attached documents (about {tokens} tokens) do not fit in the loaded "
-            "context: this answer uses the most relevant passages."
-        ).format(tokens=f"{turn.whole_tokens:,}")
-        reload = None
-        if turn.longer_context_tokens is not None:
-            reload, why_not = self._reload_offer(turn.longer_context_tokens, documents=True)
-            why += why_not
-        widget.show_reload_offer(why, reload)
-
-    def _start_turn(self, *, parent_id: int | Parent | None = CURRENT) -> None:
+    def _start_turn(self, *, parent_id: int | Parent | None = CURRENT, read_whole: bool = False) -> None:
         """Answer the question on screen (``parent_id``: the question, for a new version)."""
         assert self.conversation is not None
         self.titles.cancel()  # a title still being written gives way to the turn
@@ -398,10 +395,15 @@ class ChatController(QObject):
             self.bridge.generate(request, tools=tools)
         else:
             question_id = documents.question_id
+            self.turn.reading.documents = len(documents.library.texts)  # "Reading the document…"
             self.bridge.generate(
                 request,
                 prepare=preparer(
-                    request, documents, remote_ctx=self._remote_ctx(), count_tokens=self.count_tokens
+                    request,
+                    replace(documents, read_whole=read_whole),
+                    remote_ctx=self._remote_ctx(),
+                    count_tokens=self.count_tokens,
+                    read_limit_s=self.read_limit_s,
                 ),
                 prepared=lambda turn: self._documents_ready(msg.id, widget, question_id, turn),
                 tools=tools,
@@ -409,6 +411,10 @@ class ChatController(QObject):
         self._timer.start()
 
     # --------------------------------------------------------------- events
+
+    def _on_progress(self, progress: PromptProgress) -> None:
+        if self.turn is not None:
+            self.turn.add_progress(progress, self.clock())
 
     def _on_reasoning(self, text: str) -> None:
         if self.turn is not None:
@@ -478,38 +484,16 @@ class ChatController(QObject):
         self._end_turn(self.store.get_message(t.message.id))
         reload = None
         if isinstance(error, ContextFullError):
-            reload, why_not = self._reload_offer(error.prompt_tokens)
+            reload, why_not = self.offers.reload_offer(error.prompt_tokens)
             message += why_not
         t.widget.show_error(message, error.kind if isinstance(error, EngineError) else None, reload)
-
-    def _reload_offer(
-        self, prompt_tokens: int, *, documents: bool = False
-    ) -> tuple[tuple[int, str] | None, str]:
-        """(context, button text) for the smallest longer context that fits, or why there is none.
-
-        ``documents``: the button also says that the whole documents will be read.
-        """
-        info = self.bridge.engine.info
-        if info is None or self.bridge.remote is not None:  # a server's context is its own to set
-            return None, ""
-        try:
-            offer = longer_context(info, prompt_tokens, self.load_options.kv_cache_type)
-        except UnsupportedContextError as exc:
-            return None, f"\n\n{exc.message}"
-        yarn = self.tr(", YaRN ×{factor}").format(factor=offer.yarn_factor) if offer.yarn_factor else ""
-        if documents:
-            text = self.tr(
-                "Reload with a {n}-token context{yarn} (KV cache {kv} GiB) and read the whole documents"
-            )
-        else:
-            text = self.tr("Reload with a {n}-token context{yarn} (KV cache {kv} GiB)")
-        return (offer.n_ctx, text.format(n=f"{offer.n_ctx:,}", yarn=yarn, kv=f"{offer.kv_cache_gib:.1f}")), ""
 
     def _end_turn(self, stored: Message) -> None:
         t = self.turn
         assert t is not None and self.conversation is not None
         self._timer.stop()
         self.turn = None
+        t.reading.end()
         if t.widget.answer is not None:
             t.widget.pieces.finish(t.answer)  # only the tail is rendered again
         t.widget.show_message(stored, render_answer=False)

@@ -22,6 +22,8 @@ Signals:
     loaded(LoadReport): a local model is ready (turns go to it from now on).
     load_progress(float): how far a load has got (0 to 1); cancel() stops it.
     connected(ConnectReport): a remote server answered; turns go there from now on.
+    prompt_progress(PromptProgress): the running turn's prompt is being read (done / total tokens,
+        sent before the first batch and after each one); only for a long enough prompt.
     reasoning(str), answer(str): text of the running turn, as it streams.
     notice(Notice): something the engine wants the user to know during a turn.
     tool_card(ToolCard): a tool call of the running turn appeared or changed (app.chat.tool_turn).
@@ -51,6 +53,7 @@ from app.backend.protocol import (
     Done,
     GenerationRequest,
     Notice,
+    PromptProgress,
     Reasoning,
     StreamEvent,
     ToolCallRequest,
@@ -87,6 +90,7 @@ class EngineBridge(BackgroundWorker):
     # A ConnectReport: named as object because its module (the HTTP client) costs ~0.2 s to import,
     # which the window does only when a server is connected.
     connected = Signal(object)
+    prompt_progress = Signal(PromptProgress)
     reasoning = Signal(str)
     answer = Signal(str)
     notice = Signal(Notice)
@@ -281,6 +285,19 @@ class EngineBridge(BackgroundWorker):
         self._submit(work)
         return call
 
+    def housekeeping(self, work: Callable[[Engine], object]) -> None:
+        """Run ``work(engine)`` on the engine's thread, after the calls made before it and before
+        those made after (files of deleted conversations at start-up); it is not a turn: no signal,
+        and a failure is only logged."""
+
+        def run() -> None:
+            try:
+                work(self.engine)
+            except Exception:
+                log.warning("engine housekeeping failed", exc_info=True)
+
+        self._executor.submit(run)
+
     def cancel_aside(self, call: int) -> None:
         """Drop a write_aside call, or stop it if it runs; nothing else is touched."""
         self._dropped_asides.add(call)
@@ -355,6 +372,8 @@ class EngineBridge(BackgroundWorker):
             self.reasoning.emit(ev.text)
         elif isinstance(ev, Answer):
             self.answer.emit(ev.text)
+        elif isinstance(ev, PromptProgress):
+            self.prompt_progress.emit(ev)
         elif isinstance(ev, Notice):
             self.notice.emit(ev)
         elif isinstance(ev, Done):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from app.models.load_options import LoadOptions
 from app.store.chat_store import ChatStore
-from app.store.export import to_json, to_markdown
 from app.ui import language
 from app.ui.about import AboutDialog
 from app.ui.api_server_dialog import ApiServerControl, ApiServerDialog
@@ -37,7 +35,9 @@ from app.ui.engine_bridge import EngineBridge
 from app.ui.load_settings import LoadSettingsDialog, open_load_settings
 from app.ui.model_manager import ModelManager
 from app.ui.settings import Settings
+from app.ui.speed_control import SpeedControl
 from app.ui.welcome import WelcomePanel
+from app.ui.window_export import ask_export_path, export_conversation
 from app.ui.window_tools import WindowTools
 
 if TYPE_CHECKING:
@@ -109,6 +109,9 @@ class MainWindow(QMainWindow):
         self.model_manager: ModelManager | None = None
         self.api_server = ApiServerControl(bridge.shared, settings)
         self.window_tools = WindowTools()
+        self.speed = SpeedControl(bridge, store, settings, self.controller)
+        self.speed.apply()
+        self.speed.prune_at_start()
 
         self._actions()
         self._connect()
@@ -144,6 +147,7 @@ class MainWindow(QMainWindow):
         self.use_local_action.setEnabled(False)
         act(file, self.tr("Local &API server…"), self.open_api_server_dialog)
         act(file, self.tr("&Tools (MCP servers)…"), self.open_tools_dialog, "Ctrl+T")
+        act(file, self.tr("S&peed and memory…"), self.open_speed_dialog)
         act(file, self.tr("&Export conversation…"), self.export_current, "Ctrl+E")
         file.addSeparator()
         act(file, self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
@@ -313,6 +317,7 @@ class MainWindow(QMainWindow):
         conv = self.store.get_conversation(cid)
         self._undo_expired()
         self.store.delete(cid)
+        self.speed.forget(cid)
         self._deleted = cid
         if self.controller.conversation and self.controller.conversation.id == cid:
             self.controller.current.conversation = None
@@ -433,6 +438,10 @@ class MainWindow(QMainWindow):
         """Tools (MCP servers): those of mcp.json, enabled one by one, with their state."""
         return self.window_tools.open_dialog(self, self.controller.tools)
 
+    def open_speed_dialog(self) -> object:
+        """Kept readings of conversations (disk, memory, usage), and when documents are read whole."""
+        return self.speed.open_dialog(self)
+
     def open_api_server_dialog(self) -> ApiServerDialog:
         """Switch the local API server on or off, and see its address."""
         dialog = ApiServerDialog(self.api_server, self)
@@ -470,30 +479,14 @@ class MainWindow(QMainWindow):
 
     def export_current(self) -> None:
         conv = self.controller.conversation
-        if conv is None:
-            return
-        safe = (
-            "".join(ch if ch.isalnum() or ch in " -_" else "_" for ch in conv.title).strip() or "conversation"
-        )
-        path, _ = QFileDialog.getSaveFileName(
-            self,
-            self.tr("Export conversation"),
-            str(Path.home() / f"{safe}.md"),
-            self.tr("Markdown (*.md);;JSON (*.json)"),
-        )
-        if path:
-            self.export_to(Path(path))
+        path = ask_export_path(self, conv) if conv is not None else None
+        if path is not None:
+            self.export_to(path)
 
     def export_to(self, path: Path) -> None:
         conv = self.controller.conversation
         assert conv is not None
-        messages = self.store.messages(conv.id)  # the branch on screen
-        if path.suffix.lower() == ".json":
-            data = to_json(conv, messages, self.store.all_messages(conv.id))  # every branch, nothing lost
-            path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-        else:
-            path.write_text(to_markdown(conv, messages), encoding="utf-8")
-        self.statusBar().showMessage(self.tr("Exported to {path}").format(path=path), 10_000)
+        self.statusBar().showMessage(export_conversation(self.store, conv, path), 10_000)
 
     # ------------------------------------------------------------ settings
 

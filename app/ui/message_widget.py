@@ -14,6 +14,8 @@ Signals:
     retry_requested(int): an error's Retry button (message id of the failed answer).
     choose_model_requested(): an error's "Choose another model…" button.
     reload_requested(int, int): "Reload with a longer context" (message id, context length).
+    read_whole_requested(int): "Read the whole document instead" (message id of the answer to write
+        again with the documents sent whole).
     remove_attachment_requested(int): a file chip's × (attachment id).
 """
 
@@ -74,6 +76,7 @@ class MessageWidget(QFrame):
     retry_requested = Signal(int)
     choose_model_requested = Signal()
     reload_requested = Signal(int, int)  # message id, context length
+    read_whole_requested = Signal(int)  # message id
     remove_attachment_requested = Signal(int)  # attachment id
 
     def __init__(self, message: Message, *, dark: bool = False, parent: QWidget | None = None) -> None:
@@ -172,9 +175,7 @@ class MessageWidget(QFrame):
         self.offer_label = QLabel()
         self.offer_label.setWordWrap(True)
         self.offer_button = QPushButton()
-        self.offer_button.clicked.connect(
-            lambda: self.reload_requested.emit(self.message.id, self.offer_button.property("n_ctx"))
-        )
+        self.offer_button.clicked.connect(self._offer_taken)
         offer.addWidget(self.offer_label, 1)
         offer.addWidget(self.offer_button)
         self.offer_box.hide()
@@ -371,6 +372,17 @@ class MessageWidget(QFrame):
             self.offer_button.setProperty("n_ctx", reload[0])
             self.offer_button.setText(reload[1])
         self.offer_box.show()
+
+    def show_read_whole_offer(self, why: str, button: str) -> None:
+        """Say that reading the whole documents would be slow, and offer it all the same."""
+        self.show_reload_offer(why, (0, button))  # no context length: the same model reads them
+
+    def _offer_taken(self) -> None:
+        n_ctx = self.offer_button.property("n_ctx")
+        if n_ctx:
+            self.reload_requested.emit(self.message.id, n_ctx)
+        else:
+            self.read_whole_requested.emit(self.message.id)
 
     def set_attachments(self, attachments: list[Attachment], *, removable: bool = True) -> None:
         if self.message.role == "user":

@@ -24,6 +24,13 @@ DEFAULTS: dict[str, Any] = {
     "api_server/enabled": False,
     "api_server/port": 8765,
     "api_server/allow_network": False,
+    # Speed and memory (app.ui.speed_control): each conversation's reading (its KV cache) kept on
+    # disk, so coming back to it re-reads only what is new; 0 GiB: automatic (min(8 GiB, 10 % free)).
+    "kept_states/enabled": True,
+    "kept_states/disk_gib": 0,
+    "kept_states/ram_mib": 2048,
+    # Whole documents that this computer would take longer to read go by passages (with an offer).
+    "documents/read_limit_s": 60,
     "window/geometry": QByteArray(),
     "window/state": QByteArray(),
     "window/splitter": QByteArray(),

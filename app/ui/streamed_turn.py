@@ -1,15 +1,18 @@
 """The answer being written: what has arrived, and painting it into its message widget.
 
 Engine events only fill buffers (cheap, at the rate tokens come); ``paint`` runs on a timer
-(~30 times a second) and touches only this message's widget, appending what is new.
+(~30 times a second) and touches only this message's widget, appending what is new. Before the
+first text, a long prompt's reading shows there (app.ui.prompt_reading).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.backend.protocol import PromptProgress
 from app.store.models import Message, ToolCard
 from app.ui.message_widget import MessageWidget
+from app.ui.prompt_reading import PromptReading
 
 CHECKPOINT_S = 0.5  # well inside the promised "at least once per second"
 
@@ -28,6 +31,10 @@ class StreamedTurn:
     last_checkpoint: float = 0.0
     user_toggled: bool = False  # the user opened or folded the pane: leave it so
     cards: dict[str, ToolCard] = field(default_factory=dict)  # tool calls, by id, as they stand now
+    reading: PromptReading = field(init=False)  # "Reading the conversation… 3,072 / 12,288 tokens"
+
+    def __post_init__(self) -> None:
+        self.reading = PromptReading(self.widget)
 
     def thinking_s(self, now: float) -> float | None:
         if self.think_started is None:
@@ -43,6 +50,9 @@ class StreamedTurn:
         if self.think_started is not None and self.think_ended is None:
             self.think_ended = now
         self.pending_answer.append(text)
+
+    def add_progress(self, progress: PromptProgress, now: float) -> None:
+        self.reading.add(progress, now)
 
     def add_card(self, card: ToolCard) -> None:
         """A tool call appeared or changed: the text before it is shown first, then the card."""
@@ -60,6 +70,10 @@ class StreamedTurn:
         """Show what arrived since the last paint."""
         pane = self.widget.reasoning
         answer_grew = bool(self.pending_answer)
+        if answer_grew or self.pending_reasoning or self.cards:
+            self.reading.end()  # the first text: reading is over
+        else:
+            self.reading.paint(now)
         if answer_grew:
             self.answer += "".join(self.pending_answer)
             self.pending_answer.clear()

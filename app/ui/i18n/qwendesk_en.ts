@@ -15,7 +15,7 @@
 <context>
     <name>MainWindow</name>
     <message numerus="yes">
-        <location filename="../main_window.py" line="+504"/>
+        <location filename="../main_window.py" line="+497"/>
         <source>%n answer(s) were interrupted when QwenDesk last stopped; what had been written is kept.</source>
         <translation>
             <numerusform>%n answer was interrupted when QwenDesk last stopped; what had been written is kept.</numerusform>
@@ -42,6 +42,17 @@
         <translation>
             <numerusform>ready · %n tool</numerusform>
             <numerusform>ready · %n tools</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>SpeedDialog</name>
+    <message numerus="yes">
+        <location filename="../speed_dialog.py" line="+153"/>
+        <source>%n conversation(s), {size}</source>
+        <translation>
+            <numerusform>%n conversation, {size}</numerusform>
+            <numerusform>%n conversations, {size}</numerusform>
         </translation>
     </message>
 </context>

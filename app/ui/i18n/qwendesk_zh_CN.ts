@@ -174,32 +174,62 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="+286"/>
+        <location filename="../chat_controller.py" line="+294"/>
         <source>An answer is being written: stop it or wait, then send the edit.</source>
         <translation>正在生成回答：请先停止或等待它完成，再发送修改。</translation>
     </message>
     <message>
-        <location line="+66"/>
-        <source>The attached documents (about {tokens} tokens) do not fit in the loaded context: this answer uses the most relevant passages.</source>
-        <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
-    </message>
-    <message>
-        <location line="+42"/>
+        <location line="+96"/>
         <source>No model is loaded: choose a Qwen3 GGUF to chat with.</source>
         <translation>尚未加载模型：请选择一个 Qwen3 GGUF 模型来对话。</translation>
     </message>
     <message>
-        <location line="+106"/>
+        <location filename="../context_offers.py" line="+32"/>
+        <source>about {s} s</source>
+        <translation>约 {s} 秒</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>about {m} min</source>
+        <translation>约 {m} 分钟</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>about {h} h {m} min</source>
+        <translation>约 {h} 小时 {m} 分钟</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Reading the whole attached documents (about {tokens} tokens) would take {about} on this computer: this answer uses the most relevant passages.</source>
+        <translation>在这台电脑上读取完整的附加文档（约 {tokens} 个 token）需要{about}：本次回答只使用最相关的段落。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Read the whole documents instead ({about})</source>
+        <translation>改为读取完整文档（{about}）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Read the whole document instead ({about})</source>
+        <translation>改为读取完整文档（{about}）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The attached documents (about {tokens} tokens) do not fit in the loaded context: this answer uses the most relevant passages.</source>
+        <translation>附加的文档（约 {tokens} 个 token）超出了当前加载的上下文：本次回答只使用最相关的段落。</translation>
+    </message>
+    <message>
+        <location line="+24"/>
         <source>, YaRN ×{factor}</source>
         <translation>，YaRN ×{factor}</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>Reload with a {n}-token context{yarn} (KV cache {kv} GiB) and read the whole documents</source>
         <translation>以 {n} token 上下文重新加载{yarn}（KV 缓存 {kv} GiB），读取完整文档</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>Reload with a {n}-token context{yarn} (KV cache {kv} GiB)</source>
         <translation>以 {n} token 上下文重新加载{yarn}（KV 缓存 {kv} GiB）</translation>
     </message>
@@ -517,7 +547,7 @@
 <context>
     <name>EngineBridge</name>
     <message>
-        <location filename="../engine_bridge.py" line="+327"/>
+        <location filename="../engine_bridge.py" line="+344"/>
         <source>Unexpected engine failure: {error}</source>
         <translation>推理引擎意外出错：{error}</translation>
     </message>
@@ -629,12 +659,12 @@
     <name>MainWindow</name>
     <message>
         <location filename="../main_window.py" line="+65"/>
-        <location line="+204"/>
+        <location line="+208"/>
         <source>New chat</source>
         <translation>新对话</translation>
     </message>
     <message>
-        <location line="-193"/>
+        <location line="-197"/>
         <source>Settings…</source>
         <translation>设置…</translation>
     </message>
@@ -644,7 +674,7 @@
         <translation>撤销</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+38"/>
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
@@ -687,6 +717,11 @@
         <location line="+1"/>
         <source>&amp;Tools (MCP servers)…</source>
         <translation>工具（MCP 服务器）(&amp;T)…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>S&amp;peed and memory…</source>
+        <translation>速度与内存(&amp;P)…</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -820,7 +855,7 @@
         <translation>此对话的内容曾发送到本机之外的 {host}。</translation>
     </message>
     <message>
-        <location line="+42"/>
+        <location line="+43"/>
         <source>Deleted “{title}”.</source>
         <translation>已删除“{title}”。</translation>
     </message>
@@ -845,27 +880,12 @@
         <translation>已连接到 {host}：回答来自那里的 {model}。</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+35"/>
         <source>Attach documents</source>
         <translation>添加文档</translation>
     </message>
-    <message>
-        <location line="+28"/>
-        <source>Export conversation</source>
-        <translation>导出对话</translation>
-    </message>
-    <message>
-        <location line="+2"/>
-        <source>Markdown (*.md);;JSON (*.json)</source>
-        <translation>Markdown 文件 (*.md);;JSON 文件 (*.json)</translation>
-    </message>
-    <message>
-        <location line="+14"/>
-        <source>Exported to {path}</source>
-        <translation>已导出到 {path}</translation>
-    </message>
     <message numerus="yes">
-        <location line="+8"/>
+        <location line="+36"/>
         <source>%n answer(s) were interrupted when QwenDesk last stopped; what had been written is kept.</source>
         <translation>
             <numerusform>QwenDesk 上次退出时有 %n 条回答被中断；已生成的内容都已保留。</numerusform>
@@ -876,11 +896,26 @@
         <source>The language changes when QwenDesk is restarted.</source>
         <translation>重启 QwenDesk 后将切换语言。</translation>
     </message>
+    <message>
+        <location filename="../window_export.py" line="+20"/>
+        <source>Export conversation</source>
+        <translation>导出对话</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Markdown (*.md);;JSON (*.json)</source>
+        <translation>Markdown 文件 (*.md);;JSON 文件 (*.json)</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Exported to {path}</source>
+        <translation>已导出到 {path}</translation>
+    </message>
 </context>
 <context>
     <name>MessageWidget</name>
     <message>
-        <location filename="../message_widget.py" line="+49"/>
+        <location filename="../message_widget.py" line="+51"/>
         <source>Interrupted: the app stopped while this answer was being written.</source>
         <translation>已中断：生成此回答时应用停止了运行。</translation>
     </message>
@@ -900,7 +935,7 @@
         <translation>助手</translation>
     </message>
     <message>
-        <location line="+84"/>
+        <location line="+85"/>
         <source>Retry</source>
         <translation>重试</translation>
     </message>
@@ -910,7 +945,7 @@
         <translation>选择其他模型…</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+34"/>
         <source>Copy</source>
         <translation>复制</translation>
     </message>
@@ -1314,6 +1349,29 @@
     </message>
 </context>
 <context>
+    <name>PromptReading</name>
+    <message>
+        <location filename="../prompt_reading.py" line="+26"/>
+        <source>Reading the documents… {done} / {total} tokens</source>
+        <translation>正在读取文档… {done} / {total} 个 token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Reading the document… {done} / {total} tokens</source>
+        <translation>正在读取文档… {done} / {total} 个 token</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Reading the conversation… {done} / {total} tokens</source>
+        <translation>正在读取对话… {done} / {total} 个 token</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>{cached} tokens before these were kept from earlier: not read again.</source>
+        <translation>在此之前的 {cached} 个 token 已保留自先前的读取：无需重新读取。</translation>
+    </message>
+</context>
+<context>
     <name>ReasoningPane</name>
     <message>
         <location filename="../reasoning_pane.py" line="+155"/>
@@ -1628,6 +1686,96 @@
     </message>
 </context>
 <context>
+    <name>SpeedDialog</name>
+    <message>
+        <location filename="../speed_dialog.py" line="+69"/>
+        <source>Speed and memory</source>
+        <translation>速度与内存</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Keep each conversation&apos;s reading on disk, so coming back to it is fast</source>
+        <translation>将每个对话的读取结果保存在磁盘上，再次打开时可以快速继续</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Automatic</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> GiB</source>
+        <translation> GiB</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Automatic: up to 8 GiB, and never more than a tenth of the free space.</source>
+        <translation>自动：最多 8 GiB，且不超过可用空间的十分之一。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source> MiB</source>
+        <translation> MiB</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Delete kept readings</source>
+        <translation>删除保留的读取结果</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Disk space for them:</source>
+        <translation>可用磁盘空间：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Memory for recent ones:</source>
+        <translation>最近对话可用内存：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>On disk now:</source>
+        <translation>当前磁盘占用：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source> s</source>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Read whole documents when that takes under</source>
+        <translation>读取完整文档，若所需时间少于</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Longer, and the answer uses the most relevant passages, with a button to read them whole instead.</source>
+        <translation>若需更长时间，回答将使用最相关的段落，并提供一个按钮改为读取完整文档。</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>nothing kept</source>
+        <translation>无保留内容</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%n conversation(s), {size}</source>
+        <translation>
+            <numerusform>%n 个对话，{size}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Only {free} is free on that disk: choose less, or Automatic.</source>
+        <translation>该磁盘只剩 {free} 可用空间：请选择更小的值，或选择“自动”。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>This computer has {ram} of memory: keep at most half of it for readings ({most} MiB).</source>
+        <translation>这台电脑共有 {ram} 内存：用于保留读取结果的最多只能是其一半（{most} MiB）。</translation>
+    </message>
+</context>
+<context>
     <name>ToolApprovalDialog</name>
     <message>
         <location filename="../tool_approval.py" line="+48"/>
@@ -1688,7 +1836,7 @@
         <translation>失败</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+52"/>
         <source>{tool} from {server}</source>
         <translation>{tool}（来自 {server}）</translation>
     </message>
@@ -1983,7 +2131,7 @@
 <context>
     <name>_InlineEditor</name>
     <message>
-        <location filename="../message_widget.py" line="+85"/>
+        <location filename="../message_widget.py" line="+96"/>
         <source>Send</source>
         <translation>发送</translation>
     </message>
