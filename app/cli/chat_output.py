@@ -122,8 +122,8 @@ class ReadingLine:
         now = time.monotonic()
         if self._started is None or ev.done == 0:
             self._started = now
-        if now - self._started < self.AFTER_S or ev.done >= ev.total:
-            return
+        if ev.done == 0 or ev.done >= ev.total or now - self._started < self.AFTER_S:
+            return  # nothing read yet, all read, or too quick to mention
         text = f"Reading the {what}… {ev.done:,} / {ev.total:,} tokens"
         if self.tty:
             self.err.write(f"\r{text}\x1b[K")

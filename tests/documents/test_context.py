@@ -159,3 +159,32 @@ def test_a_follow_up_after_a_whole_turn_does_not_send_the_documents_again() -> N
 def test_the_question_comes_last(question: str) -> None:
     turn = build_turn(question, big_library(60), ContextBudget(n_ctx=16_384))
     assert turn.prompt.endswith(f"Question: {question}")
+
+
+def test_whole_documents_slower_to_read_than_the_limit_go_by_retrieval_with_the_estimate() -> None:
+    lib = big_library(pages=20)  # ~9.6K tokens: they fit a 32K context
+    asked: list[tuple[int, int]] = []
+
+    def reading(tokens: int, start: int) -> float:
+        asked.append((tokens, start))
+        return tokens / 40  # a laptop CPU reading an 8B model at 40 tokens/s
+
+    budget = ContextBudget(
+        n_ctx=32_768, max_ctx=131_072, history_tokens=700, reading=reading, read_limit_s=60
+    )
+    turn = build_turn("What is the code?", lib, budget)
+    assert turn.mode == "retrieval" and turn.longer_context_tokens is None  # it fits: nothing to reload
+    assert turn.whole_reading_s == pytest.approx(turn.whole_tokens / 40)
+    assert asked == [(turn.whole_tokens, 700)]  # read after the history, which is already read
+    assert turn.sources and turn.sources[0].page == 37  # the best passages meanwhile
+    # The user asked for the whole document: it goes whole, however long it takes.
+    whole = build_turn("What is the code?", lib, budget, read_whole=True)
+    assert whole.mode == "whole" and whole.whole_reading_s is None
+    # A fast machine (or a generous limit) reads it whole without asking.
+    fast = build_turn("What is the code?", lib, ContextBudget(n_ctx=32_768, reading=lambda n, s: n / 2000,
+                                                              read_limit_s=60))  # fmt: skip
+    assert fast.mode == "whole" and fast.whole_reading_s is None
+    # No speed known yet (or a server): whole, as before.
+    unknown = build_turn("What is the code?", lib, ContextBudget(n_ctx=32_768, reading=lambda n, s: None,
+                                                                 read_limit_s=60))  # fmt: skip
+    assert unknown.mode == "whole"
