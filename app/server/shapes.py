@@ -72,6 +72,8 @@ def usage(done: Done) -> dict[str, Any]:
         "completion_tokens": done.completion_tokens,
         "total_tokens": done.prompt_tokens + done.completion_tokens,
         "completion_tokens_details": {"reasoning_tokens": done.reasoning_tokens},
+        # OpenAI's prompt-caching field: tokens not read again (the warm context or a kept state)
+        "prompt_tokens_details": {"cached_tokens": done.prompt_tokens - done.evaluated_prompt_tokens},
     }
 
 

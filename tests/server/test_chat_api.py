@@ -200,3 +200,29 @@ def test_model_listing(scripted_server: Served, client_for: Callable[..., openai
     assert card.object == "model" and card.owned_by == "qwendesk" and card.created > 0
     assert card.model_dump()["max_model_len"] == 512  # the loaded context, as vLLM reports it
     assert client.models.retrieve("scripted").id == "scripted"
+
+
+def test_a_client_coming_back_after_another_reuses_its_prompt_from_the_kept_states(
+    scripted_server: Served, client_for: Callable[..., openai.OpenAI]
+) -> None:
+    """Two clients with long system prompts take turns: each one's prompt comes back from memory, by prefix."""
+    server, _, _ = scripted_server
+    client = client_for(server)
+    long_a = "You answer questions about the harbour. " * 6  # the scripted model: ~a token a character
+    long_b = "You answer questions about the railway. " * 6
+
+    def ask(system: str, question: str) -> openai.types.CompletionUsage:
+        r = client.chat.completions.create(
+            model=model_of(server),
+            messages=[{"role": "system", "content": system}, {"role": "user", "content": question}],
+            extra_body=NO_THINK,
+        )
+        assert r.usage is not None and r.usage.prompt_tokens_details is not None
+        return r.usage
+
+    first = ask(long_a, "When did it open?")
+    assert first.prompt_tokens_details is not None and first.prompt_tokens_details.cached_tokens == 0
+    ask(long_b, "When did it open?")  # the context now holds the other client's prompt
+    again = ask(long_a, "And when did it close?")
+    assert again.prompt_tokens_details is not None
+    assert again.prompt_tokens_details.cached_tokens > again.prompt_tokens - 40
