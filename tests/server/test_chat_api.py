@@ -205,7 +205,7 @@ def test_model_listing(scripted_server: Served, client_for: Callable[..., openai
 def test_a_client_coming_back_after_another_reuses_its_prompt_from_the_kept_states(
     scripted_server: Served, client_for: Callable[..., openai.OpenAI]
 ) -> None:
-    """Two clients with long system prompts take turns: each one's prompt comes back from memory, by prefix."""
+    """Two clients with long system prompts take turns: each one's prompt comes back from memory."""
     server, _, _ = scripted_server
     client = client_for(server)
     long_a = "You answer questions about the harbour. " * 6  # the scripted model: ~a token a character
