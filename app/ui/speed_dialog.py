@@ -69,6 +69,14 @@ class SpeedDialog(QDialog):
         self.setWindowTitle(self.tr("Speed and memory"))
         self.setMinimumWidth(560)
 
+        intro = QLabel(
+            self.tr(
+                "What the model has read of a conversation is kept, so your next message there is "
+                "answered without reading the whole conversation again, also after a restart."
+            )
+        )
+        intro.setWordWrap(True)
+        intro.setEnabled(False)  # the muted colour
         self.keep = QCheckBox(
             self.tr("Keep each conversation's reading on disk, so coming back to it is fast")
         )
@@ -97,7 +105,11 @@ class SpeedDialog(QDialog):
         usage_row = QHBoxLayout()
         usage_row.addWidget(self.usage, 1)
         usage_row.addWidget(self.delete_button)
+        for box in (self.disk, self.ram):
+            box.setMinimumWidth(150)
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
+        form.setContentsMargins(24, 4, 0, 0)  # under the checkbox it belongs to
         form.addRow(self.tr("Disk space for them:"), self.disk)
         form.addRow(self.tr("Memory for recent ones:"), self.ram)
         form.addRow(self.tr("On disk now:"), usage_row)
@@ -131,9 +143,11 @@ class SpeedDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addSpacing(6)
         layout.addWidget(self.keep)
         layout.addLayout(form)
-        layout.addSpacing(10)
+        layout.addSpacing(14)
         layout.addLayout(read_row)
         layout.addWidget(read_note)
         layout.addWidget(self.error_label)

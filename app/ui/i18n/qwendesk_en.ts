@@ -48,7 +48,7 @@
 <context>
     <name>SpeedDialog</name>
     <message numerus="yes">
-        <location filename="../speed_dialog.py" line="+153"/>
+        <location filename="../speed_dialog.py" line="+167"/>
         <source>%n conversation(s), {size}</source>
         <translation>
             <numerusform>%n conversation, {size}</numerusform>

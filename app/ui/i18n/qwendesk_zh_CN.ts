@@ -174,7 +174,7 @@
 <context>
     <name>ChatController</name>
     <message>
-        <location filename="../chat_controller.py" line="+294"/>
+        <location filename="../chat_controller.py" line="+297"/>
         <source>An answer is being written: stop it or wait, then send the edit.</source>
         <translation>正在生成回答：请先停止或等待它完成，再发送修改。</translation>
     </message>
@@ -1693,7 +1693,12 @@
         <translation>速度与内存</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
+        <source>What the model has read of a conversation is kept, so your next message there is answered without reading the whole conversation again, also after a restart.</source>
+        <translation>模型读过的对话内容会被保留，因此你在该对话中的下一条消息无需重新读取整个对话即可得到回答，重启后也是如此。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Keep each conversation&apos;s reading on disk, so coming back to it is fast</source>
         <translation>将每个对话的读取结果保存在磁盘上，再次打开时可以快速继续</translation>
     </message>
@@ -1723,7 +1728,7 @@
         <translation>删除保留的读取结果</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+11"/>
         <source>Disk space for them:</source>
         <translation>可用磁盘空间：</translation>
     </message>
@@ -1753,7 +1758,7 @@
         <translation>若需更长时间，回答将使用最相关的段落，并提供一个按钮改为读取完整文档。</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+37"/>
         <source>nothing kept</source>
         <translation>无保留内容</translation>
     </message>
