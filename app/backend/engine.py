@@ -1,22 +1,19 @@
 """The engine: a client for the llama.cpp worker process.
 
-One ``Engine`` owns one worker at a time. The worker holds the model and its
-KV cache, so follow-up turns only evaluate what changed. If the worker dies,
-the caller gets a :class:`WorkerCrashedError` naming the signal and the stage,
-and the next request starts a new worker and reloads the model.
+One ``Engine`` owns one worker at a time. The worker holds the model and its KV cache, and keeps each
+conversation's (``app.backend.kept_states``), so follow-ups only evaluate what changed. If the worker
+dies, the caller gets a :class:`WorkerCrashedError` naming the signal and the stage, and the next
+request starts a new worker and reloads the model.
 
-Self-healing: llama-cpp-python 0.3.36 built natively segfaults in
-``ggml_backend_amx_mul_mat`` on the first decode of a quantized GGUF on AMX
-CPUs (https://github.com/ggml-org/llama.cpp/issues/20824). When a worker
-crashes in the first evaluation after a load, the engine reloads once with
-``use_extra_bufts = false``, remembers that for this machine, and reports a
-notice instead of an error.
+Self-healing: natively built llama-cpp-python 0.3.36 segfaults in ``ggml_backend_amx_mul_mat`` on the
+first decode of a quantized GGUF on AMX CPUs (llama.cpp #20824). When a worker crashes in the first
+evaluation after a load (the load's speed measurement or the first turn), the engine reloads once with
+``use_extra_bufts = false``, remembers that for this machine, and reports a notice, not an error.
 
-Threading: one thread drives ``load``/``generate``/``count_tokens``; ``cancel`` may be
-called from any thread or a signal handler. What is loaded (:attr:`Engine.loaded_model`: the
-file, its plan, template and think mode) is one immutable snapshot, replaced in a single
-assignment, so other threads (the API server's ``/v1/models``) may read it at any time and
-never see one model's file with another's plan.
+Threading: one thread drives ``load``/``generate``/``count_tokens``; ``cancel`` may be called from any
+thread or a signal handler. What is loaded (:attr:`Engine.loaded_model`) is one immutable snapshot,
+replaced in a single assignment, so other threads (the API server's ``/v1/models``) may read it at
+any time and never see one model's file with another's plan.
 """
 
 from __future__ import annotations
@@ -439,11 +436,8 @@ class Engine:
     def _learn(self, done: Done, plan: LoadPlan) -> None:
         """A turn's prompt reading refines this machine's prompt speed for the model."""
         speed = self.prompt_speed
-        if speed is None or done.prompt_eval_s is None:
-            return
-        start = done.prompt_tokens - done.evaluated_prompt_tokens
-        learned = speed.observed(done.evaluated_prompt_tokens, start, done.prompt_eval_s)
-        if learned is not speed:
+        learned = speed.after(done) if speed is not None else None
+        if learned is not None and learned is not speed:
             self.prompt_speed = learned
             self.state.remember_prompt_speed(speed_key(plan), learned)
 

@@ -93,7 +93,7 @@ class Kept:
 
     name: str  # the file's stem: c-<hash of the key> or p-<hash of the tokens>
     tokens: tuple[int, ...]
-    data: bytes | bytearray | None = None  # None: on disk only
+    data: bytearray | None = None  # None: on disk only
     path: Path | None = None
 
 
@@ -158,7 +158,7 @@ def read_state(path: Path, want: dict[str, object]) -> tuple[tuple[int, ...], by
 
 
 def write_state(
-    path: Path, key: str | None, tokens: Sequence[int], data: bytes | bytearray, ident: dict[str, object]
+    path: Path, key: str | None, tokens: Sequence[int], data: bytearray, ident: dict[str, object]
 ) -> None:
     """Atomically: a temporary file in the same folder, flushed, renamed into place."""
     packed = struct.pack(f"<{len(tokens)}i", *tokens)
@@ -220,7 +220,7 @@ class StateWriter:
     file replaces one still waiting."""
 
     def __init__(self) -> None:
-        self._jobs: OrderedDict[Path, tuple[str | None, tuple[int, ...], bytes | bytearray, dict, int | None]]
+        self._jobs: OrderedDict[Path, tuple[str | None, tuple[int, ...], bytearray, dict, int | None]]
         self._jobs = OrderedDict()
         self._lock = threading.Lock()
         self._wake: queue.Queue[None] = queue.Queue()
@@ -229,7 +229,7 @@ class StateWriter:
         self._thread = threading.Thread(target=self._run, name="qwendesk-kv-writer", daemon=True)
         self._thread.start()
 
-    def put(self, path: Path, key: str | None, tokens: tuple[int, ...], data: bytes | bytearray,
+    def put(self, path: Path, key: str | None, tokens: tuple[int, ...], data: bytearray,
             ident: dict, cap: int | None) -> None:  # fmt: skip
         with self._lock:
             self._jobs.pop(path, None)
@@ -337,7 +337,7 @@ class KeptStates:
                     consider(Kept(path.stem, tokens, None, path), "disk")
         return best
 
-    def load(self, found: Found) -> bytes | bytearray | None:
+    def load(self, found: Found) -> bytearray | None:
         """The state's bytes (read and checked from disk if need be); None if they cannot be used."""
         kept = found.kept
         if kept.data is not None:
@@ -370,7 +370,7 @@ class KeptStates:
 
     # --------------------------------------------------------------- keep
 
-    def keep(self, key: str | None, tokens: Sequence[int], data: bytes | bytearray) -> None:
+    def keep(self, key: str | None, tokens: Sequence[int], data: bytearray) -> None:
         """Keep a state just taken: in memory now, on disk by the writer thread."""
         if not self.keeping.enabled or not tokens:
             return

@@ -17,6 +17,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from app.backend.protocol import Done
 from app.models.gguf_file import GGUFInfo
 from app.models.load_plan import LoadPlan
 
@@ -95,6 +96,13 @@ class PromptSpeed:
             return self
         samples = (*self.samples, Sample(tokens, start, seconds))[-MAX_SAMPLES:]
         return replace(self, samples=samples)
+
+    def after(self, done: Done) -> PromptSpeed:
+        """With a turn's prompt reading (its evaluated tokens, after those it reused)."""
+        if done.prompt_eval_s is None:
+            return self
+        start = done.prompt_tokens - done.evaluated_prompt_tokens
+        return self.observed(done.evaluated_prompt_tokens, start, done.prompt_eval_s)
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -27,6 +27,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from app.backend.context_states import read_prompt, restore_state, take_state
 from app.backend.kept_states import Found, KeptStates, StateWriter, common_prefix, identity
 from app.backend.lifeline import die_with_parent
 from app.backend.prompt_tokens import PromptTokenizer, TokenizingCancelled
@@ -41,7 +42,6 @@ from app.backend.protocol import (
     LoadPlanCommand,
     LoadProgress,
     Pieces,
-    PromptProgress,
     Reasoning,
     ShutdownCommand,
     Stage,
@@ -54,8 +54,6 @@ from app.models.load_plan import KV_CACHE_TYPES, LoadPlan
 
 log = logging.getLogger("qwendesk.worker")
 FAULT_ENV = "QWENDESK_FAULT"
-# Prompts this short are read in a blink: no progress events (they would only be noise for callers).
-PROGRESS_MIN_TOKENS = 64
 WRITES_ON_EXIT_S = 4.0  # kept states still being written when the app quits get this long (Engine waits 5)
 
 
@@ -408,7 +406,7 @@ class Worker:
         self.stage.value = Stage.PROMPT_EVAL
         self._arm_abort(True)
         t_eval = time.perf_counter()
-        finish = self._read_prompt(prompt, reused)
+        finish = read_prompt(llm, prompt, reused, self.conn.send, lambda: bool(self.cancel_flag.value))
         while finish is None:
             gen = llm.generate(
                 context,
@@ -502,53 +500,17 @@ class Worker:
         )
         self._keep_state(cmd, len(prompt))
 
-    # ------------------------------------------------------------ prompt and kept states
-
-    def _read_prompt(self, prompt: list[int], reused: int) -> str | None:
-        """Evaluate the prompt but its last token (generate takes that one) a batch at a time,
-        reporting each batch; "cancelled" when Stop came meanwhile."""
-        llm = self.llm
-        if llm.n_tokens > reused:
-            llm.n_tokens = reused  # eval drops the context from here on
-        total = len(prompt) - reused
-        step = max(1, int(llm.n_batch))
-        report = total >= PROGRESS_MIN_TOKENS
-        if report:
-            self.conn.send(PromptProgress(0, total, reused))
-        for start in range(reused, len(prompt) - 1, step):
-            if self.cancel_flag.value:
-                return "cancelled"
-            end = min(start + step, len(prompt) - 1)
-            try:
-                llm.eval(prompt[start:end])
-            except RuntimeError as exc:
-                if self.cancel_flag.value:
-                    return "cancelled"
-                raise RuntimeError(f"llama.cpp failed while reading the prompt: {exc}") from exc
-            if report:  # the last token, read with the first sample, counts as read with this batch
-                self.conn.send(PromptProgress(end - reused + (end == len(prompt) - 1), total, reused))
-        return None
+    # ------------------------------------------------------------ kept states
 
     def _restore(self, kept: KeptStates, found: Found) -> bool:
         """Put a kept state into the context; False (and the context empty) when it cannot be used."""
         data = kept.load(found)
         if data is None:
             return False
-        llm, lc = self.llm, self.lc
-        ctx = llm._ctx.ctx
-        tokens = found.kept.tokens
-        llm._ctx.kv_cache_clear()
-        llm.n_tokens = 0
-        buf = (ctypes.c_uint8 * len(data)).from_buffer(data)
-        read = lc.llama_state_seq_set_data(ctx, buf, len(data), 0)
-        if read != len(data) or lc.llama_memory_seq_pos_max(lc.llama_get_memory(ctx), 0) != len(tokens) - 1:
+        if not restore_state(self.llm, self.lc, found.kept.tokens, data):
             log.warning("kept state %s refused by llama.cpp; the prompt is read again", found.kept.name)
             kept.drop(found)
-            llm._ctx.kv_cache_clear()
             return False
-        llm.input_ids[: len(tokens)] = tokens
-        llm.n_tokens = len(tokens)
-        llm._requires_eval = True  # the logits are not restored: generate evaluates at least one token
         self._last_kept = None
         return True
 
@@ -560,23 +522,16 @@ class Worker:
         if kept is None or not cmd.keeping.enabled or llm is None:
             return
         n = llm.n_tokens if cmd.keep_generated else min(llm.n_tokens, prompt_len)
-        if n < llm.n_tokens:
+        if n < llm.n_tokens:  # what is kept is what the context holds from now on
             llm._ctx.kv_cache_seq_rm(-1, n, -1)
             llm.n_tokens = n
         tokens = tuple(llm.input_ids[:n].tolist())
         if n == 0 or self._last_kept == (cmd.cache_key, tokens):
-            return
-        ctx = llm._ctx.ctx
-        size = int(self.lc.llama_state_seq_get_size(ctx, 0))
-        if size <= 0 or (size > cmd.keeping.ram_bytes and not cmd.keeping.directory):
-            return
-        data = bytearray(size)
-        written = self.lc.llama_state_seq_get_data(ctx, (ctypes.c_uint8 * size).from_buffer(data), size, 0)
-        if written != size:
-            log.warning("llama.cpp gave %s of %s state bytes; not kept", written, size)
-            return
-        kept.keep(cmd.cache_key, tokens, data)
-        self._last_kept = (cmd.cache_key, tokens)
+            return  # nothing, or the same state again (an answer regenerated): kept already
+        data = take_state(llm, self.lc, None if cmd.keeping.directory else cmd.keeping.ram_bytes)
+        if data is not None:
+            kept.keep(cmd.cache_key, tokens, data)
+            self._last_kept = (cmd.cache_key, tokens)
 
     def _send_segments(self, segments: list[tuple[str, str]]) -> None:
         for channel, text in segments:
