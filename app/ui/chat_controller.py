@@ -250,13 +250,16 @@ class ChatController(QObject):
             self.new_conversation()
         assert self.conversation is not None
         cid = self.conversation.id
-        if not self.store.messages(cid):
+        first = not self.store.messages(cid)
+        if first:
             self.current.update(title=title_from(text))
         user = self.store.add_message(cid, "user", text)
         self.store.attach_pending(cid, user.id)
         self.composer.set_pending([])
         self.view.add(user)
         self._start_turn()
+        if first:  # the list and header say its title now, not once a long prompt has been read
+            self.conversation_changed.emit(cid)
 
     def regenerate(self, message_id: int, *, read_whole: bool = False) -> None:
         """Write the answer ``message_id`` again, as a new version beside it (the old one stays).
