@@ -11,7 +11,7 @@ from app.backend.protocol import GenerationRequest, PromptProgress, StreamEvent
 from app.ui import prompt_reading
 from app.ui.context_offers import about_duration
 from app.ui.main_window import MainWindow
-from app.ui.prompt_reading import ReadingLine
+from app.ui.prompt_reading import ReadingLine, reading_text
 from tests.ui.conftest import send
 
 LONG = "lorem ipsum dolor sit amet " * 110  # ~3,000 tokens for the byte-level scripted model: 6 batches
@@ -127,3 +127,10 @@ def test_estimates_are_said_roughly() -> None:
     assert about_duration(2) == "about 5 s"
     assert about_duration(235) == "about 4 min"
     assert about_duration(4000) == "about 1 h 7 min"
+
+
+def test_the_line_says_what_is_being_read(qtbot: QtBot) -> None:
+    progress = PromptProgress(3072, 12288)
+    assert reading_text(progress, 0) == "Reading the conversation… 3,072 / 12,288 tokens"
+    assert reading_text(progress, 1) == "Reading the document… 3,072 / 12,288 tokens"
+    assert reading_text(progress, 2) == "Reading the documents… 3,072 / 12,288 tokens"
