@@ -40,6 +40,8 @@ BLOCK_MARGIN = 2  # tokens: a block tokenized alone vs. inside the prompt can di
 MIN_ANSWER_ROOM = 512  # the least room kept for the answer, however small the context
 FIT_TRIES = 3  # rebuilds of a turn whose rendered prompt came out too long
 FIT_MARGIN = 16  # tokens taken off the budget beyond the measured overflow, per rebuild
+# Whole documents slow to read go by passages only when those take at most this share of the time.
+SLOW_SAVING = 0.75
 
 INSTRUCTION = (
     "Answer the question from these documents. Cite the numbered blocks you use in square brackets, "
@@ -260,6 +262,8 @@ def build_turn(
         used += cost + BLOCK_MARGIN
     if candidates and not chosen:
         raise _no_room(budget, frame + costs[0] + BLOCK_MARGIN)
+    if slow is not None and used >= SLOW_SAVING * whole_tokens:  # the passages are nearly all of it
+        return TurnContext("whole", whole_prompt, _best_first(whole), whole_tokens, whole_tokens)
     prompt = _render(RETRIEVAL_HEAD, chosen, question) if chosen else question
     return TurnContext("retrieval", prompt, tuple(chosen), used, whole_tokens, longer, slow)
 

@@ -188,3 +188,10 @@ def test_whole_documents_slower_to_read_than_the_limit_go_by_retrieval_with_the_
     unknown = build_turn("What is the code?", lib, ContextBudget(n_ctx=32_768, reading=lambda n, s: None,
                                                                  read_limit_s=60))  # fmt: skip
     assert unknown.mode == "whole"
+
+
+def test_a_short_document_slow_to_read_goes_whole_when_its_passages_would_be_nearly_all_of_it() -> None:
+    lib = small_library()  # three short pages: the passages are the whole text again
+    lib.hits = [passage(1, "Ships arrived daily.", 3.0), passage(2, "The pier was rebuilt in 1921.", 2.0)]
+    turn = build_turn("q", lib, ContextBudget(n_ctx=8192, reading=lambda n, s: 1e6, read_limit_s=60))
+    assert turn.mode == "whole" and turn.whole_reading_s is None
