@@ -207,7 +207,8 @@ def main() -> int:
         "",
         'Reading-time estimate (what "Read the whole document instead (about 4 min)" shows) against the '
         "measured reading of the first turn, each round on a machine that never ran the model (the "
-        "estimate rests on the load's measurement (the faster of two 64-token readings) and the model's shape alone):",
+        "estimate rests on the load's measurement, the faster of two 64-token readings, and the model's "
+        "shape alone):",
         "",
         "| round | tokens read | estimate | measured | estimate ÷ measured |",
         "|---|---|---|---|---|",
