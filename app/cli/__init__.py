@@ -61,6 +61,11 @@ def _gui(model: str | None, *, smoke_test: bool = False) -> int:
         from app.ui.smoke import run_smoke_test
 
         return run_smoke_test(model)
+    from app.linux_libs import missing_gui_libraries_message
+
+    if (problem := missing_gui_libraries_message()) is not None:  # instead of Qt's "could not load xcb"
+        print(problem, file=sys.stderr)
+        return 1
     from app.ui.app import run_gui
 
     return run_gui(model)
