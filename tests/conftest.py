@@ -22,7 +22,7 @@ def qwendesk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Tests never touch the real data dir, and no fault is injected unless asked."""
     home = tmp_path / "home"
     monkeypatch.setenv("QWENDESK_HOME", str(home))
-    monkeypatch.delenv("QWENDESK_FAULT", raising=False)
+    monkeypatch.setattr(Engine, "injected_fault", "")
     return home
 
 

@@ -21,13 +21,13 @@ from __future__ import annotations
 import ctypes
 import logging
 import multiprocessing as mp
-import signal
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, ClassVar
 
 from app.backend import errors
+from app.backend.amx_heal import AMX_NOTICE, looks_like_amx_crash
 from app.backend.chat_template import ChatTemplate, prompt_opens_reasoning
 from app.backend.kept_state_files import KeptStateFiles
 from app.backend.load_notices import load_notices
@@ -70,29 +70,6 @@ BUDGET_MESSAGE = (
     "\n\nConsidering the limited time by the user, I have to give the solution "
     "based on the thinking directly now.\n</think>\n\n"
 )
-AMX_NOTICE = (
-    "llama.cpp crashed on this CPU on its first evaluation (a known bug with AMX CPUs, llama.cpp "
-    "#20824). QwenDesk reloaded the model with extra buffer types off (use_extra_bufts=false) and "
-    "will use that on this machine from now on."
-)
-CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGABRT, signal.SIGFPE}
-_FAILED_KINDS: dict[str, type[errors.EngineError]] = {
-    cls.kind: cls
-    for cls in (
-        errors.LoadFailedError,
-        errors.LoadCancelledError,
-        errors.CancelledError,
-        errors.NoModelError,
-        errors.InvalidRequestError,
-        errors.EngineError,
-    )
-}
-
-
-def _failure(msg: Failed) -> errors.EngineError:
-    if msg.kind == errors.ContextFullError.kind:
-        return errors.ContextFullError(msg.message, **msg.data)
-    return _FAILED_KINDS.get(msg.kind, errors.EngineError)(msg.message)
 
 
 @dataclass(frozen=True)
@@ -120,13 +97,25 @@ class LoadReport:
 class Engine:
     """Runs Qwen3 GGUFs in a crash-isolated worker process."""
 
-    def __init__(self, *, state: MachineState | None = None, keeping: StateKeeping | None = None) -> None:
+    # Tests only: the fault every worker started from now on injects (app.backend.worker). A test
+    # harness sets it in its own process; nothing the app reads from outside can.
+    injected_fault: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        *,
+        state: MachineState | None = None,
+        keeping: StateKeeping | None = None,
+        fault: str | None = None,
+    ) -> None:
         self._mp = mp.get_context("spawn")
         # Where conversations' KV cache is kept between turns (the window sets it from its settings).
         self.keeping = (
             keeping if keeping is not None else StateKeeping(directory=str(data_dir() / KEPT_STATES_DIR))
         )
         self._kept_files = KeptStateFiles()
+        self._untold: Notice | None = None  # what went wrong while nobody listened (_drain_after_cancel)
+        self._fault = fault  # None: Engine.injected_fault when each worker starts
         self.prompt_speed: PromptSpeed | None = None  # the loaded model's, on this machine
         self._proc: Any = None
         self._conn: Connection | None = None
@@ -335,6 +324,9 @@ class Engine:
     def _generate(self, request: GenerationRequest) -> Generator[StreamEvent, None, None]:
         model = self._loaded_or_raise()
         cmd = self._command_for(request, model)
+        if self._untold is not None:  # a failure after the last caller had stopped listening
+            yield self._untold
+            self._untold = None
         if self._proc is not None and not self._alive():  # died while idle (e.g. the OOM killer)
             gone = self._crashed()
             yield Notice(f"{gone.summary} Restarting it.", code="engine_restarted")
@@ -375,24 +367,25 @@ class Engine:
                     self._drain_after_cancel()
 
     def _drain_after_cancel(self) -> None:
+        """The caller stopped listening: stop the worker's turn and read it to its end. Nobody waits
+        for an error now, so a failure is logged and told with the next turn."""
         self.cancel()
         try:
             for msg in self._receive():
                 if isinstance(msg, Done):
                     self._turns_since_load += 1
                     return
-        except errors.EngineError:
-            pass
+        except errors.EngineError as exc:
+            log.warning("the engine failed while a stopped turn ended: %s", exc.message)
+            self._untold = Notice(
+                f"While the last answer was stopped: {exc.message}", code="engine_restarted"
+            )
 
     def _looks_like_amx_crash(
-        self, crash: errors.WorkerCrashedError, first_turn: bool, plan: LoadPlan
+        self, crash: errors.WorkerCrashedError, first_evaluation: bool, plan: LoadPlan
     ) -> bool:
-        return (
-            first_turn
-            and not self._cancel.value
-            and plan.use_extra_bufts
-            and crash.stage in (Stage.PROMPT_EVAL.label, Stage.DECODING.label)
-            and crash.signal in CRASH_SIGNALS
+        return looks_like_amx_crash(
+            crash, first_evaluation=first_evaluation, cancelled=self._cancel.value, plan=plan
         )
 
     def _loaded_or_raise(self) -> LoadedModel:
@@ -500,7 +493,15 @@ class Engine:
         parent, child = self._mp.Pipe(duplex=True)
         self._stage.value = int(Stage.STARTING)
         proc = self._mp.Process(
-            target=worker_main, args=(child, self._cancel, self._stage), name="qwendesk-engine", daemon=True
+            target=worker_main,
+            args=(
+                child,
+                self._cancel,
+                self._stage,
+                Engine.injected_fault if self._fault is None else self._fault,
+            ),
+            name="qwendesk-engine",
+            daemon=True,
         )
         proc.start()
         child.close()
@@ -531,7 +532,7 @@ class Engine:
                 except (EOFError, OSError):
                     raise self._crashed() from None
                 if isinstance(msg, Failed):
-                    raise _failure(msg)
+                    raise errors.from_worker(msg.kind, msg.message, msg.data)
                 yield msg
             elif not conn.poll():
                 raise self._crashed()

@@ -185,3 +185,13 @@ class RemoteServerError(EngineError):
         out = super().to_json()
         out["status"] = self.status
         return out
+
+
+def from_worker(kind: str, message: str, data: dict[str, int]) -> EngineError:
+    """The error for a failure the worker reported (``protocol.Failed``), by its kind."""
+    if kind == ContextFullError.kind:
+        return ContextFullError(message, **data)
+    for cls in (LoadFailedError, LoadCancelledError, CancelledError, NoModelError, InvalidRequestError):
+        if cls.kind == kind:
+            return cls(message)
+    return EngineError(message)

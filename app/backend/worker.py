@@ -5,13 +5,14 @@ killer) ends this process and nothing else. The parent learns what happened
 from the process's exit code and from the stage this process wrote to shared
 memory before each step.
 
-Fault injection for tests (environment variable ``QWENDESK_FAULT``):
-``amx-first-decode`` dies with SIGSEGV inside the first llama_decode after a
-load unless extra buffer types are off (the AMX crash, llama.cpp #20824);
-``segv-first-decode`` does the same whatever the setting; ``segv-load`` dies
-while loading; ``slow-load`` makes loading take a while (to cancel it);
-``kill-after:N`` is SIGKILLed after N generated tokens; ``stuck-generate`` never answers a
-generation (as a worker lost in llama.cpp, which reads and writes nothing).
+Fault injection for tests: ``Engine(fault=…)`` (or ``Engine.injected_fault``, which a test harness
+sets in its own process) hands a fault to the worker it starts. Nothing the shipped app reads — no
+environment variable, file or setting — reaches it. ``amx-first-decode`` dies with SIGSEGV inside the
+first llama_decode after a load unless extra buffer types are off (the AMX crash, llama.cpp #20824);
+``segv-first-decode`` does the same whatever the setting; ``segv-load`` dies while loading;
+``slow-load`` makes loading take a while (to cancel it); ``kill-after:N`` is SIGKILLed after N
+generated tokens; ``stuck-generate`` never answers a generation (as a worker lost in llama.cpp,
+which reads and writes nothing).
 """
 
 from __future__ import annotations
@@ -53,11 +54,10 @@ from app.backend.think_split import ANSWER, CLOSE_TAG, OPEN_TAG, ThinkSplitter
 from app.models.load_plan import KV_CACHE_TYPES, LoadPlan
 
 log = logging.getLogger("qwendesk.worker")
-FAULT_ENV = "QWENDESK_FAULT"
 WRITES_ON_EXIT_S = 4.0  # kept states still being written when the app quits get this long (Engine waits 5)
 
 
-def worker_main(conn: Connection, cancel_flag: Any, stage: Any) -> None:
+def worker_main(conn: Connection, cancel_flag: Any, stage: Any, fault: str = "") -> None:
     """Process entry point (spawn start method)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     die_with_parent()  # even while llama.cpp computes and nobody reads the pipe
@@ -70,7 +70,7 @@ def worker_main(conn: Connection, cancel_flag: Any, stage: Any) -> None:
         return
 
     logging.basicConfig(level=logging.WARNING, format="qwendesk worker: %(message)s")
-    worker = Worker(conn, cancel_flag, stage, llama_cpp)
+    worker = Worker(conn, cancel_flag, stage, llama_cpp, fault)
     conn.send(
         Hello(
             llama_cpp_version=llama_cpp.__version__,
@@ -97,14 +97,16 @@ def rope_kwargs(plan: LoadPlan, lc: Any) -> dict[str, Any]:
 class Worker:
     """Owns one ``llama_cpp.Llama`` and serves commands one at a time."""
 
-    def __init__(self, conn: Connection, cancel_flag: Any, stage: Any, llama_cpp: Any) -> None:
+    def __init__(
+        self, conn: Connection, cancel_flag: Any, stage: Any, llama_cpp: Any, fault: str = ""
+    ) -> None:
         self.conn = conn
         self.cancel_flag = cancel_flag
         self.stage = stage
         self.lc = llama_cpp
         self.llm: Any = None
         self.plan: LoadPlan | None = None
-        self.fault = os.environ.get(FAULT_ENV, "")
+        self.fault = fault
         self.first_decode_pending = False
         self.stop_ids: set[int] = set()
         self.think_ids: dict[int, str] = {}

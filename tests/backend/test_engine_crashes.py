@@ -63,11 +63,11 @@ def test_crash_then_next_request_reloads(engine: Engine, looping_model: Path) ->
 def test_segfault_while_loading(
     engine: Engine, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("QWENDESK_FAULT", "segv-load")
+    monkeypatch.setattr(Engine, "injected_fault", "segv-load")
     with pytest.raises(WorkerCrashedError) as info:
         engine.load(str(scripted_model))
     assert info.value.signal == signal.SIGSEGV and info.value.stage == "loading"
-    monkeypatch.delenv("QWENDESK_FAULT")
+    monkeypatch.setattr(Engine, "injected_fault", "")
     engine.load(str(scripted_model))
     assert answer_of(list(engine.generate(GenerationRequest(HI)))) == REPLY
 
@@ -75,7 +75,7 @@ def test_segfault_while_loading(
 def test_kill_after_tokens_fault(
     engine: Engine, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("QWENDESK_FAULT", "kill-after:3")
+    monkeypatch.setattr(Engine, "injected_fault", "kill-after:3")
     engine.load(str(scripted_model))
     with pytest.raises(WorkerCrashedError) as info:
         list(engine.generate(GenerationRequest(HI)))
@@ -95,7 +95,7 @@ def test_amx_crash_on_first_decode_heals_itself(
 ) -> None:
     state = MachineState(qwendesk_home / "engine-state.json")
     _learn_prompt_speed(state, scripted_model)
-    monkeypatch.setenv("QWENDESK_FAULT", "amx-first-decode")
+    monkeypatch.setattr(Engine, "injected_fault", "amx-first-decode")
     with Engine(state=state) as engine:
         report = engine.load(str(scripted_model))
         assert report.plan.use_extra_bufts and report.loaded.use_extra_bufts
@@ -125,7 +125,7 @@ def test_amx_crash_in_the_speed_measurement_at_load_heals_itself(
     qwendesk_home: Path, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a machine that never ran the model, the load's speed measurement is the first evaluation."""
-    monkeypatch.setenv("QWENDESK_FAULT", "amx-first-decode")
+    monkeypatch.setattr(Engine, "injected_fault", "amx-first-decode")
     state = MachineState(qwendesk_home / "engine-state.json")
     with Engine(state=state) as engine:
         report = engine.load(str(scripted_model))
@@ -142,7 +142,7 @@ def test_a_crash_the_workaround_does_not_fix_is_reported(
 ) -> None:
     state = MachineState(qwendesk_home / "engine-state.json")
     _learn_prompt_speed(state, scripted_model)
-    monkeypatch.setenv("QWENDESK_FAULT", "segv-first-decode")
+    monkeypatch.setattr(Engine, "injected_fault", "segv-first-decode")
     with Engine(state=state) as engine:
         engine.load(str(scripted_model))
         events: list = []
@@ -156,7 +156,7 @@ def test_a_crash_the_workaround_does_not_fix_is_reported(
 def test_a_crash_at_load_the_workaround_does_not_fix_is_reported(
     qwendesk_home: Path, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("QWENDESK_FAULT", "segv-first-decode")
+    monkeypatch.setattr(Engine, "injected_fault", "segv-first-decode")
     state = MachineState(qwendesk_home / "engine-state.json")
     with Engine(state=state) as engine, pytest.raises(WorkerCrashedError) as info:
         engine.load(str(scripted_model))
@@ -185,3 +185,21 @@ def test_quantized_models_answer(engine: Engine, models_dir: Path, quant: str) -
     events = list(engine.generate(GenerationRequest(HI)))
     assert answer_of(events) == REPLY
     assert {e.code for e in events if isinstance(e, Notice)} <= {"amx_fallback"}
+
+
+def test_a_crash_while_a_stopped_turn_ends_is_told_with_the_next_turn(
+    engine: Engine, looping_model: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine.load(str(looping_model))
+    stream = engine.generate(GenerationRequest(HI, max_tokens=1_000_000))
+    for _ in range(5):
+        next(stream)
+    os.kill(engine.worker_pid or 0, signal.SIGKILL)  # dies while the caller stops listening
+    stream.close()  # nobody is there to get the error: it must not vanish
+    assert "failed while a stopped turn ended" in caplog.text
+    events = list(engine.generate(GenerationRequest(HI, max_tokens=5)))
+    notices = [e for e in events if isinstance(e, Notice)]
+    assert [n.code for n in notices] == ["engine_restarted"]
+    assert "While the last answer was stopped" in notices[0].text and "SIGKILL" in notices[0].text
+    assert isinstance(events[-1], Done) and events[-1].completion_tokens == 5
+    assert not any(isinstance(e, Notice) for e in engine.generate(GenerationRequest(HI, max_tokens=2)))

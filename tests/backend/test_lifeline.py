@@ -16,11 +16,11 @@ APP = """
 import sys
 from app.backend.engine import Engine
 from app.backend.protocol import ChatMessage, GenerationRequest
-engine = Engine()
+engine = Engine(fault="stuck-generate")  # a test-only fault: the worker never answers
 engine.load(sys.argv[1])
 print(engine.worker_pid, flush=True)
 for ev in engine.generate(GenerationRequest((ChatMessage("user", "hi"),))):
-    pass  # the worker is stuck (QWENDESK_FAULT): the app is killed here
+    pass  # the worker is stuck: the app is killed here
 """
 
 
@@ -33,7 +33,7 @@ def gone(pid: int) -> bool:
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL of the app")
 def test_the_worker_dies_when_the_app_is_killed_mid_generation(scripted_model: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "QWENDESK_HOME": str(tmp_path), "QWENDESK_FAULT": "stuck-generate"}
+    env = {**os.environ, "QWENDESK_HOME": str(tmp_path)}
     app = subprocess.Popen(
         [sys.executable, "-c", APP, str(scripted_model)], stdout=subprocess.PIPE, text=True, env=env
     )

@@ -13,9 +13,13 @@ from pathlib import Path
 REPLY = "Hello! How can I help?"
 
 
-def qwendesk(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+def qwendesk(
+    *args: str, stdin: str | None = None, env: dict | None = None, fault: str | None = None
+) -> subprocess.CompletedProcess:
+    """``qwendesk ARGS``; ``fault``: through tests/fault_harness.py, which injects it into the engine."""
+    command = ["-m", "app"] if fault is None else ["-m", "tests.fault_harness", fault]
     return subprocess.run(
-        [sys.executable, "-m", "app", *args],
+        [sys.executable, *command, *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -115,16 +119,14 @@ def test_usage_errors_exit_2(scripted_model: Path) -> None:
 
 
 def test_worker_crash_is_an_error_event(scripted_model: Path) -> None:
-    r = qwendesk("chat", "--model", str(scripted_model), "--json", "hi", env={"QWENDESK_FAULT": "segv-load"})
+    r = qwendesk("chat", "--model", str(scripted_model), "--json", "hi", fault="segv-load")
     assert r.returncode == 1
     (event,) = json_lines(r.stdout)
     assert event["kind"] == "worker_crashed" and event["signal"] == "SIGSEGV" and event["stage"] == "loading"
 
 
 def test_amx_fallback_is_a_notice(scripted_model: Path) -> None:
-    r = qwendesk(
-        "chat", "--model", str(scripted_model), "--json", "hi", env={"QWENDESK_FAULT": "amx-first-decode"}
-    )
+    r = qwendesk("chat", "--model", str(scripted_model), "--json", "hi", fault="amx-first-decode")
     assert r.returncode == 0, r.stderr
     events = json_lines(r.stdout)
     assert [e["code"] for e in events if e["event"] == "notice"] == ["amx_fallback"]
@@ -165,3 +167,10 @@ def test_version() -> None:
     r = qwendesk("--version")
     assert r.returncode == 0
     assert "QwenDesk" in r.stdout
+
+
+def test_no_environment_variable_can_make_the_shipped_engine_crash(scripted_model: Path) -> None:
+    """Fault injection is for tests only (tests/fault_harness.py): the variable that once did it is inert."""
+    r = qwendesk("chat", "--model", str(scripted_model), "--json", "hi", env={"QWENDESK_FAULT": "segv-load"})
+    assert r.returncode == 0, r.stderr
+    assert json_lines(r.stdout)[-1]["event"] == "done"

@@ -40,8 +40,8 @@ def gone(process: psutil.Process) -> bool:
 
 
 def test_sigterm_stops_serve_while_a_request_is_stuck(scripted_model: Path, tmp_path: Path) -> None:
-    env = {"QWENDESK_HOME": str(tmp_path), "QWENDESK_FAULT": "stuck-generate"}
-    proc = serve("--model", str(scripted_model), "--port", "0", env=env)
+    env = {"QWENDESK_HOME": str(tmp_path)}
+    proc = serve("--model", str(scripted_model), "--port", "0", env=env, fault="stuck-generate")
     try:
         url, model, _ = wait_for_url(proc)
         body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
@@ -67,9 +67,11 @@ def test_sigterm_stops_serve_while_a_request_is_stuck(scripted_model: Path, tmp_
         proc.communicate()
 
 
-def chat(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
+def chat(*args: str, env: dict[str, str], fault: str | None = None) -> subprocess.Popen[str]:
+    """``qwendesk chat ARGS``; ``fault``: injected into its engine by tests/fault_harness.py."""
+    command = ["-m", "app"] if fault is None else ["-m", "tests.fault_harness", fault]
     return subprocess.Popen(
-        [sys.executable, "-m", "app", "chat", *args],
+        [sys.executable, *command, "chat", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -83,7 +85,8 @@ def test_a_second_ctrl_c_stops_chat_while_the_engine_is_stuck(scripted_model: Pa
         "--model",
         str(scripted_model),
         "hi",
-        env={"QWENDESK_HOME": str(tmp_path), "QWENDESK_FAULT": "stuck-generate"},
+        env={"QWENDESK_HOME": str(tmp_path)},
+        fault="stuck-generate",
     )
     try:
         assert wait_until(lambda: bool(workers(proc.pid)), 30)
@@ -107,7 +110,8 @@ def test_ctrl_c_while_loading_is_one_line(scripted_model: Path, tmp_path: Path) 
         "--model",
         str(scripted_model),
         "hi",
-        env={"QWENDESK_HOME": str(tmp_path), "QWENDESK_FAULT": "slow-load"},
+        env={"QWENDESK_HOME": str(tmp_path)},
+        fault="slow-load",
     )
     try:
         assert wait_until(lambda: bool(workers(proc.pid)), 30)

@@ -11,6 +11,7 @@ from pathlib import Path
 import openai
 import pytest
 
+from app.backend.engine import Engine
 from app.backend.shared_engine import SharedEngine
 from app.server import ApiServer
 from tests.server.conftest import HI, REASONING, REPLY, RecordingEngine, model_of, running_server, wait_until
@@ -155,7 +156,7 @@ def test_a_worker_crash_is_an_error_event_mid_stream_and_500_otherwise(
     monkeypatch: pytest.MonkeyPatch,
     client_for: Callable[..., openai.OpenAI],
 ) -> None:
-    monkeypatch.setenv("QWENDESK_FAULT", "kill-after:4")  # the worker kills itself at its 4th token
+    monkeypatch.setattr(Engine, "injected_fault", "kill-after:4")  # the worker kills itself at its 4th token
     with running_server(tmp_path, scripted_model) as (server, _, _):
         client = client_for(server)
         received = []
@@ -169,7 +170,7 @@ def test_a_worker_crash_is_an_error_event_mid_stream_and_500_otherwise(
         body = crash.value.body
         assert crash.value.status_code == 500
         assert isinstance(body, dict) and body["code"] == "worker_crashed" and "SIGKILL" in body["message"]
-        monkeypatch.delenv("QWENDESK_FAULT")
+        monkeypatch.setattr(Engine, "injected_fault", "")
         assert raw_health(server) == 200  # the server itself is fine
 
 

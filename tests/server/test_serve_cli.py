@@ -19,9 +19,11 @@ URL_LINE = re.compile(r"QwenDesk API server: (http://127\.0\.0\.1:\d+/v1) · mod
 needs_signals = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
-def serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def serve(*args: str, env: dict[str, str] | None = None, fault: str | None = None) -> subprocess.Popen[str]:
+    """``qwendesk serve ARGS``; ``fault``: injected into its engine by tests/fault_harness.py."""
+    command = ["-m", "app"] if fault is None else ["-m", "tests.fault_harness", fault]
     return subprocess.Popen(
-        [sys.executable, "-m", "app", "serve", *args],
+        [sys.executable, *command, "serve", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

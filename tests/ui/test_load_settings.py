@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from app.backend.engine import Engine
 from app.models.gguf_file import read_gguf_info
 from app.models.load_options import LoadOptions
 from app.models.machine import Machine
@@ -123,7 +124,7 @@ def test_settings_are_saved_per_model_and_used_for_the_next_load(
 def test_a_load_can_be_cancelled_from_the_composer(
     qtbot: QtBot, scripted_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("QWENDESK_FAULT", "slow-load")  # ≈5 s of progress steps
+    monkeypatch.setattr(Engine, "injected_fault", "slow-load")  # ≈5 s of progress steps
     window = open_window(qtbot, None)
     window.controller.load_model(str(scripted_model))
     composer = window.composer
