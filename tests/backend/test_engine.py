@@ -212,7 +212,7 @@ def test_cancel_during_prompt_evaluation(engine: Engine, slow_prompt_model: Path
     assert done.finish_reason == "cancelled"
     assert done.completion_tokens == 0 and answer == ""
     cancel_latency = stopped - started - 0.3
-    assert cancel_latency < 1.0, f"cancel took {cancel_latency:.2f} s"
+    assert cancel_latency < 0.5, f"cancel took {cancel_latency:.2f} s (the promise: half a second)"
     # Same worker, same model: no reload, and the next turn works.
     _, answer, done, _ = run(engine, GenerationRequest(HI))
     assert answer == "Hello! How can I help?" and engine.worker_pid == pid
@@ -281,7 +281,7 @@ def test_load_progress_and_cancel(
     assert len(seen) > 2 and seen[-1] == pytest.approx(1.0) and seen == sorted(seen)
     engine.close()
 
-    monkeypatch.setenv("QWENDESK_FAULT", "slow-load")  # a load slow enough to cancel
+    monkeypatch.setattr(Engine, "injected_fault", "slow-load")  # a load slow enough to cancel
     stamps: list[float] = []
 
     def cancel_at_once(fraction: float) -> None:
