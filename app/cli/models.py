@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -60,6 +61,7 @@ def _error(message: str) -> int:
 
 # --- list ------------------------------------------------------------------------------------------
 
+log = logging.getLogger("qwendesk.models")
 OFFLINE_NOTE = (
     "The Hugging Face Hub could not be reached, so quantizations are not listed; downloaded and imported "
     "models work offline, and `qwendesk models import FILE.gguf` adds a GGUF you already have."
@@ -71,14 +73,17 @@ FIT_LABELS = {"gpu": "fits on GPU", "partial": "fits partly on GPU", "cpu": "fit
 class _Judge:
     """Fit verdicts at 16K context: for Hub sizes, for estimated sizes, for files on disk.
 
-    Any failure (the machine cannot be probed, a header cannot be read) is no
-    verdict, never an error: ``models list`` lists even when the estimate cannot.
+    A failure (the machine cannot be probed, a header cannot be read) is no verdict for that row, so
+    ``models list`` still lists; each one is logged, and :attr:`problems` says why (printed after the
+    list), never silently.
     """
 
     def __init__(self) -> None:
+        self.problems: dict[str, None] = {}  # what kept verdicts away, in order, each once
         try:
             self.machine: Machine | None = probe_machine()
-        except Exception:
+        except Exception as exc:
+            self._failed("this machine could not be probed", exc)
             self.machine = None
 
     def size(self, model: CatalogModel | None, size: int) -> str | None:
@@ -86,7 +91,8 @@ class _Judge:
             return None
         try:
             return str(fit.catalog_estimate(model, size, self.machine).verdict)
-        except Exception:
+        except Exception as exc:
+            self._failed(f"{model.name} could not be estimated", exc)
             return None
 
     def file(self, path: Path) -> str | None:
@@ -94,8 +100,15 @@ class _Judge:
             return None
         try:
             return str(fit.file_estimate(path, self.machine).verdict)
-        except Exception:
+        except Exception as exc:
+            self._failed(f"{path.name} could not be estimated", exc)
             return None
+
+    def _failed(self, what: str, exc: Exception) -> None:
+        log.info("no fit verdict: %s", what, exc_info=exc)  # the traceback with -v; the line below always
+        self.problems[
+            f"No fit estimate where one is missing above: {what} ({type(exc).__name__}: {exc})."
+        ] = None
 
 
 def describe_model(model: CatalogModel) -> str:
@@ -173,6 +186,8 @@ def run_list(args: argparse.Namespace) -> int:
         _print_listing(listing, judge)
     if not listing.listed:
         sys.stderr.write(OFFLINE_NOTE + "\n")
+    for problem in judge.problems:
+        sys.stderr.write(f"qwendesk: {problem}\n")
     return 0
 
 
@@ -225,9 +240,13 @@ class _ProgressLine:
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self.last = 0.0
+        self.warned: str | None = None
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
+        if p.warning and p.warning != self.warned:
+            self.warned = p.warning
+            sys.stderr.write(("\r\x1b[K" if self.tty else "") + f"qwendesk: warning: {p.warning}\n")
         if p.state not in ("running", "done"):
             return
         if now - self.last < (0.2 if self.tty else 2.0) and p.state == "running":

@@ -42,6 +42,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import logging
 import multiprocessing
 import os
 import shutil
@@ -69,6 +70,11 @@ from app.privacy import allow_hub_for_this_process
 
 DISK_MARGIN = 100 * 1024 * 1024  # keep this much free beyond the download itself
 CHUNK = 1024 * 1024
+RESUME_LOST = (
+    "This download cannot resume if it is interrupted: its progress note {name} could not be written "
+    "({reason}). It goes on; if it stops, it starts over."
+)
+log = logging.getLogger("qwendesk.download")
 REPORT_EVERY_S = 0.1
 SPEED_WINDOW_S = 5.0
 
@@ -134,6 +140,7 @@ class Progress:
     file_index: int
     file_count: int
     error: HubError | None = None
+    warning: str | None = None  # it goes on, but the user should know (e.g. it cannot resume)
 
     @property
     def fraction(self) -> float:
@@ -178,6 +185,7 @@ class Download:
         self.backoff_s = backoff_s
         self.state = "idle"
         self.error: HubError | None = None
+        self.warning: str | None = None
         self._proc: Any = None
         self._conn: Connection | None = None
         self._finished: set[int] = set()
@@ -314,6 +322,8 @@ class Download:
         elif what == "error":
             self.state = "failed"
             self.error = from_kind(msg[1], msg[2])
+        elif what == "warning":
+            self.warning = msg[1]
 
     def _scan_disk(self) -> None:
         self._finished = {i for i, p in enumerate(self.paths) if p.is_file()}
@@ -349,8 +359,9 @@ class Download:
         eta = (total - done) / speed if speed > 0 else None
         index = min(self._index, len(self.files) - 1)
         return Progress(
-            self.state, done, total, speed, eta, self.files[index].path, index, len(self.files), self.error
-        )
+            self.state, done, total, speed, eta, self.files[index].path, index, len(self.files), self.error,
+            self.warning,
+        )  # fmt: skip
 
     def _stop_child(self) -> None:
         proc, conn = self._proc, self._conn
@@ -409,6 +420,9 @@ class _Reporter:
             self.conn.send(("bytes", self.index, n))
             self.last = now
 
+    def warn(self, text: str) -> None:
+        self.conn.send(("warning", text))
+
 
 def _fetch(job: _Job, f: RemoteFile, final: Path, report: _Reporter) -> None:
     """One file through ``resolve`` + Range into ``.part``, whether or not the Hub says it is Xet-backed."""
@@ -466,7 +480,10 @@ class _PlainFetch:
             self.side.unlink(missing_ok=True)
             raise ChecksumMismatchError(_mismatch(self.job.repo, self.f))
         os.replace(self.part, self.final)
-        self.side.unlink(missing_ok=True)
+        try:
+            self.side.unlink(missing_ok=True)
+        except OSError as exc:  # the model is whole; a stale note next to it is only clutter
+            log.warning("cannot remove %s: %s", self.side, exc)
 
     def _adopt_part(self) -> None:
         """Keep a .part from an earlier run if its sidecar describes this same file; hash what it holds."""
@@ -536,9 +553,14 @@ class _PlainFetch:
             data = data[n:]
 
     def _write_sidecar(self, etag: str | None) -> None:
+        """The note that lets a later run resume this .part; without it the download still completes,
+        but an interruption starts it over, and the user is told so."""
         data = {"size": self.f.size, "sha256": self.f.sha256, "url": self.url, "etag": etag}
-        with contextlib.suppress(OSError):
+        try:
             self.side.write_text(json.dumps(data), encoding="utf-8")
+        except OSError as exc:
+            log.warning("cannot write %s: %s", self.side, exc)
+            self.report.warn(RESUME_LOST.format(name=self.side.name, reason=exc.strerror or exc))
 
 
 def _is_drop(exc: BaseException) -> bool:

@@ -53,6 +53,8 @@ def progress_text(p: Progress) -> str:
     elif p.state != "running":
         shown = STATE_TEXT.get(p.state)
         text += f" · {QCoreApplication.translate('ModelManager', str(shown)) if shown else p.state}"
+    if p.warning and p.state == "running":
+        text += " · " + QCoreApplication.translate("ModelManager", "cannot resume if interrupted")
     return text
 
 

@@ -209,3 +209,16 @@ def test_disk_filling_up_mid_file_keeps_the_part_and_resumes(
     assert final.read_bytes() == hub.repos[REPO][NAME]
     ranges = [r.range for r in hub.gets(NAME)]
     assert ranges[-1] == f"bytes={kept}-"  # carried on from what the full disk had kept
+
+
+def test_an_unwritable_progress_note_is_said_and_the_download_still_completes(hub: FakeHub) -> None:
+    entry = _entry()
+    final = local_path(REPO, NAME)
+    sidecar_path(final).mkdir(parents=True)  # where the note goes, something that is not a file
+    seen: list[Progress] = []
+    Download.for_entry(entry).run(seen.append)
+    assert final.read_bytes() == hub.repos[REPO][NAME]
+    warnings = {p.warning for p in seen if p.warning}
+    assert len(warnings) == 1
+    (warning,) = warnings
+    assert "cannot resume if it is interrupted" in warning and sidecar_path(final).name in warning

@@ -150,3 +150,18 @@ def test_ctrl_c_pauses_and_the_same_pull_resumes(hub: FakeHub, qwendesk_home: Pa
     resumed = _qwendesk(qwendesk_home, hub.url, "pull", "Qwen3-4B")
     assert resumed.returncode == 0, resumed.stderr
     assert hub.gets(NAME)[-1].range == f"bytes={kept}-"
+
+
+def test_a_model_whose_fit_cannot_be_estimated_is_listed_and_says_why(
+    qwendesk_home: Path, scripted_model: Path
+) -> None:
+    unreachable = closed_port_url()
+    assert _qwendesk(qwendesk_home, unreachable, "import", str(scripted_model)).returncode == 0
+    [imported] = (qwendesk_home / "models").rglob("*.gguf")
+    imported.write_bytes(imported.read_bytes()[:64])  # damaged since: its header cannot be read
+    listed = _qwendesk(qwendesk_home, unreachable, "list")
+    assert listed.returncode == 0, listed.stderr  # the list still lists
+    assert imported.name in listed.stdout
+    problems = [line for line in listed.stderr.splitlines() if line.startswith("qwendesk: No fit estimate")]
+    assert len(problems) == 1 and f"{imported.name} could not be estimated" in problems[0]
+    assert "Traceback" not in listed.stderr
