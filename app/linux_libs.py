@@ -89,7 +89,8 @@ def message(missing: list[Library]) -> str:
         *(f"  {lib.soname}  (Debian/Ubuntu package {lib.debian}; Fedora: {lib.fedora})" for lib in missing),
         "Install with (Debian/Ubuntu):",
         "  sudo apt install " + " ".join(lib.debian for lib in missing),
-        "Fedora/RHEL: sudo dnf install " + " ".join(dict.fromkeys(lib.fedora for lib in missing))
+        "Fedora/RHEL: sudo dnf install "
+        + " ".join(dict.fromkeys(lib.fedora for lib in missing))
         + "; elsewhere, your distribution's package that provides each library.",
         "The command line (qwendesk chat, models, serve) works without them.",
     ]

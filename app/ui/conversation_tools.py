@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from app.tools.state import ToolsState
 
 
-
 class ConversationTools(QObject):
     def __init__(self, bridge: EngineBridge, controller: Any) -> None:
         super().__init__()
