@@ -1013,6 +1013,11 @@
         <translation>剩余 {min} 分 {s} 秒</translation>
     </message>
     <message>
+        <location line="+7"/>
+        <source>cannot resume if interrupted</source>
+        <translation>中断后无法续传</translation>
+    </message>
+    <message>
         <location filename="../model_manager.py" line="+61"/>
         <source>Models</source>
         <translation>模型</translation>
