@@ -89,14 +89,14 @@ def test_no_kept_state_writes_nothing(scripted_model: Path, qwendesk_home: Path)
 @pytest.fixture
 def long_notes(tmp_path: Path) -> Path:
     path = tmp_path / "notes.txt"
-    path.write_text("".join(f"In {1800 + i} the harbour council met about the pier.\n" for i in range(200)))
+    path.write_text("".join(f"In {1800 + i} the harbour council met about the pier.\n" for i in range(500)))
     return path
 
 
 def test_a_document_slower_to_read_than_the_limit_goes_by_passages_unless_asked(
     scripted_model: Path, long_notes: Path
 ) -> None:
-    ask = ("chat", "--model", str(scripted_model), "--ctx", "32768", "--json", "--attach", str(long_notes))
+    ask = ("chat", "--model", str(scripted_model), "--ctx", "40960", "--json", "--attach", str(long_notes))
     slow = json_lines(qwendesk(*ask, "--read-limit", "0", "When did the council meet?").stdout)
     notices = [e for e in slow if e["event"] == "notice"]
     assert [n["code"] for n in notices] == ["read_whole"] and "--read-whole" in notices[0]["text"]
