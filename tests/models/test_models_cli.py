@@ -153,12 +153,16 @@ def test_ctrl_c_pauses_and_the_same_pull_resumes(hub: FakeHub, qwendesk_home: Pa
 
 
 def test_a_model_whose_fit_cannot_be_estimated_is_listed_and_says_why(
-    qwendesk_home: Path, scripted_model: Path
+    qwendesk_home: Path, scripted_model: Path, tmp_path: Path
 ) -> None:
     unreachable = closed_port_url()
-    assert _qwendesk(qwendesk_home, unreachable, "import", str(scripted_model)).returncode == 0
+    own = tmp_path / "damaged-later.gguf"  # import may link the file: never damage the shared model
+    own.write_bytes(scripted_model.read_bytes())
+    assert _qwendesk(qwendesk_home, unreachable, "import", str(own)).returncode == 0
     [imported] = (qwendesk_home / "models").rglob("*.gguf")
-    imported.write_bytes(imported.read_bytes()[:64])  # damaged since: its header cannot be read
+    data = imported.read_bytes()[:64]
+    imported.unlink()  # a new file, whatever import made of it (a link or a copy)
+    imported.write_bytes(data)  # damaged since: its header cannot be read
     listed = _qwendesk(qwendesk_home, unreachable, "list")
     assert listed.returncode == 0, listed.stderr  # the list still lists
     assert imported.name in listed.stdout

@@ -221,7 +221,7 @@ def test_a_client_coming_back_after_another_reuses_its_prompt_from_the_kept_stat
         return r.usage
 
     first = ask(long_a, "When did it open?")
-    assert first.prompt_tokens_details is not None and first.prompt_tokens_details.cached_tokens == 0
+    assert first.prompt_tokens_details is not None and first.prompt_tokens_details.cached_tokens < 10
     ask(long_b, "When did it open?")  # the context now holds the other client's prompt
     again = ask(long_a, "And when did it close?")
     assert again.prompt_tokens_details is not None
