@@ -119,7 +119,9 @@ def test_slow_whole_documents_go_by_passages_with_a_one_click_offer(
     qtbot.waitUntil(lambda: window.bridge.model_path is not None and not window.bridge.busy, timeout=30_000)
     window.controller.read_limit_s = 0.001  # any reading is too slow: the offer is made
     pdf = write_pdf(
-        tmp_path / "minutes.pdf", [["The budget for 2027 is 40,000 euros."], ["Next meeting: May."]]
+        tmp_path / "minutes.pdf",
+        [["The budget for 2027 is 40,000 euros."], ["Next meeting: May."]]
+        + [[f"Item {i}: the committee discussed the roads and the harbour at length."] * 6 for i in range(6)],
     )
     window.controller.attach_files([str(pdf)])
     qtbot.waitUntil(lambda: not window.controller.preparer.busy, timeout=20_000)
